@@ -1,0 +1,119 @@
+"""Timers on APScheduler 3 (in-memory store), keyed, replaceable, logged, and driven by our Clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.clock import Clock, FakeClock
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class _Entry:
+    at: datetime
+    job: Job
+
+
+class Scheduler:
+    """Run `job` at `at` (clock time); a key names a job, and scheduling a key again replaces it.
+
+    The database is the truth: jobs live in memory only and are rebuilt from the database at start.
+    Under a FakeClock, every move of the clock re-times the pending jobs, so the same APScheduler path
+    runs them in tests and in the playground.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        # misfire_grace_time=None: a job late because the loop was busy still runs; each job asks the
+        # database whether its work is still useful, so lateness is decided there, not by a 1 s default.
+        self._aps = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        self._entries: dict[str, _Entry] = {}
+        self._running = 0
+        if isinstance(clock, FakeClock):
+            clock.on_change(self._retime_all)
+
+    def start(self) -> None:
+        """Start running jobs on the current event loop."""
+        self._aps.start()
+
+    def shutdown(self) -> None:
+        """Drop every pending job and stop."""
+        self._entries.clear()
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
+
+    def _real_time(self, at: datetime) -> datetime:
+        return datetime.now(UTC) + (at - self.clock.now())
+
+    def schedule(self, key: str, at: datetime, job: Job) -> None:
+        """Run `job()` at `at`; replace any job with the same key."""
+        self._entries[key] = _Entry(at, job)
+        self._aps.add_job(
+            self._run, DateTrigger(self._real_time(at)), args=(key,), id=key, replace_existing=True
+        )
+
+    def cancel(self, key: str) -> None:
+        """Forget the job with this key, if any."""
+        if self._entries.pop(key, None) is not None:
+            try:
+                self._aps.remove_job(key)
+            except Exception:  # already started or gone: nothing to cancel
+                pass
+
+    def cancel_prefix(self, prefix: str) -> None:
+        """Forget every job whose key starts with `prefix`."""
+        for key in [k for k in self._entries if k.startswith(prefix)]:
+            self.cancel(key)
+
+    def pending(self) -> dict[str, datetime]:
+        """Return the pending jobs' keys and clock times."""
+        return {key: entry.at for key, entry in self._entries.items()}
+
+    async def _run(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        self._running += 1
+        try:
+            await entry.job()
+        except Exception:
+            log.exception("Scheduled job %s failed", key)
+        finally:
+            self._running -= 1
+
+    def _retime_all(self) -> None:
+        if not self._aps.running:
+            return
+        for key, entry in list(self._entries.items()):
+            try:
+                self._aps.modify_job(key, next_run_time=self._real_time(entry.at))
+            except Exception:  # started in the meantime
+                pass
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until no job is due by the clock and none is running (tests and the playground)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            now = self.clock.now()
+            due = any(entry.at <= now for entry in self._entries.values())
+            if not due and self._running == 0:
+                # One more turn of the loop: a finished job may have scheduled follow-up work.
+                await asyncio.sleep(0.01)
+                if self._running == 0 and not any(e.at <= self.clock.now() for e in self._entries.values()):
+                    return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"scheduler still busy: {sorted(self._entries)[:5]}")
+            await asyncio.sleep(0.005)
