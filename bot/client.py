@@ -23,7 +23,11 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 # Explicit, so a stray file in cogs/ is never loaded by accident (a test checks this list is complete).
-EXTENSIONS: tuple[str, ...] = ("cogs.help",)
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.setup",
+    "cogs.groups",
+    "cogs.help",
+)
 
 INTENTS = discord.Intents.none()
 INTENTS.guilds = True
@@ -133,9 +137,7 @@ class PeerBot(commands.Bot):
         apply_endpoints(settings)
         options.setdefault("intents", INTENTS)
         options.setdefault("help_command", None)
-        options.setdefault(
-            "allowed_mentions", discord.AllowedMentions(everyone=False, users=True, roles=True)
-        )
+        options.setdefault("allowed_mentions", discord.AllowedMentions(everyone=False, users=True, roles=True))
         super().__init__(command_prefix=commands.when_mentioned, tree_cls=PeerTree, **options)
         self.settings = settings
         self.clock = clock or Clock()

@@ -39,9 +39,7 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         found.append(Migration(int(match.group(1)), match.group(2), path.read_text()))
     for expected, migration in enumerate(found, start=1):
         if migration.version != expected:
-            raise DatabaseError(
-                f"Migrations must be numbered 1, 2, 3…; found {migration.version:04d} at {expected}"
-            )
+            raise DatabaseError(f"Migrations must be numbered 1, 2, 3…; found {migration.version:04d} at {expected}")
     return found
 
 
@@ -73,9 +71,14 @@ class Tx(_Queries):
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; return the last row id (for INSERT) or the row count."""
+        """Run one statement; return how many rows it changed."""
         async with self._conn.execute(sql, params) as cursor:
-            return cursor.lastrowid if sql.lstrip()[:6].upper() == "INSERT" else cursor.rowcount
+            return cursor.rowcount
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one INSERT; return the new row's id."""
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.lastrowid
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
@@ -176,8 +179,7 @@ class Database(_Queries):
                     if self._writer.in_transaction:
                         await self._writer.execute("ROLLBACK")
                     raise DatabaseError(
-                        f"Migration {migration.version:04d}_{migration.name} failed and was rolled back: "
-                        f"{exc}"
+                        f"Migration {migration.version:04d}_{migration.name} failed and was rolled back: {exc}"
                     ) from exc
                 applied.append(migration.version)
         return applied

@@ -61,9 +61,7 @@ class Scheduler:
     def schedule(self, key: str, at: datetime, job: Job) -> None:
         """Run `job()` at `at`; replace any job with the same key."""
         self._entries[key] = _Entry(at, job)
-        self._aps.add_job(
-            self._run, DateTrigger(self._real_time(at)), args=(key,), id=key, replace_existing=True
-        )
+        self._aps.add_job(self._run, DateTrigger(self._real_time(at)), args=(key,), id=key, replace_existing=True)
 
     def cancel(self, key: str) -> None:
         """Forget the job with this key, if any."""

@@ -55,9 +55,7 @@ def _url(env: Mapping[str, str], key: str, schemes: tuple[str, ...]) -> str | No
     return raw.rstrip("/")
 
 
-def load_settings(
-    env: Mapping[str, str] | None = None, *, dotenv_path: str | os.PathLike | None = ".env"
-) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv_path: str | os.PathLike | None = ".env") -> Settings:
     """Build Settings from `env` (default: the process environment plus `.env`), or raise ConfigError."""
     if env is None:
         from dotenv import dotenv_values
@@ -76,15 +74,11 @@ def load_settings(
         )
     level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if level not in LOG_LEVELS:
-        raise ConfigError(
-            f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, but it is {level!r}. Fix it in .env."
-        )
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, but it is {level!r}. Fix it in .env.")
     delay_min = _int(env, "ANON_DELAY_MIN_SECONDS", 60)
     delay_max = _int(env, "ANON_DELAY_MAX_SECONDS", 600)
     if delay_max < delay_min:
-        raise ConfigError(
-            "ANON_DELAY_MAX_SECONDS must not be smaller than ANON_DELAY_MIN_SECONDS. Fix it in .env."
-        )
+        raise ConfigError("ANON_DELAY_MAX_SECONDS must not be smaller than ANON_DELAY_MIN_SECONDS. Fix it in .env.")
     return Settings(
         discord_token=token,
         database_path=Path(env.get("DATABASE_PATH", "").strip() or "data/peerbot.sqlite3"),

@@ -125,9 +125,7 @@ def alias_for_unique(
         return base
     # Numbers come from the HMAC, not a counter, so a suffix reveals nothing about how many people post.
     for attempt in range(_SUFFIX_ATTEMPTS):
-        digest = _digest(
-            secret, f"alias-suffix|{int(guild_id)}|{int(group_id)}|{int(user_id)}|{int(week)}|{attempt}"
-        )
+        digest = _digest(secret, f"alias-suffix|{int(guild_id)}|{int(group_id)}|{int(user_id)}|{int(week)}|{attempt}")
         candidate = f"{base} {2 + int.from_bytes(digest[:8], 'big') % 98}"
         if candidate.casefold() not in taken_folded:
             return candidate

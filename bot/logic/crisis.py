@@ -158,9 +158,7 @@ def _words(term: str) -> tuple[str, ...]:
 def _word_pattern(word: str) -> str:
     """Build the pattern for one word of a term, with its listed inflections."""
     alternatives = sorted(_FORMS.get(word, (word,)), key=len, reverse=True)
-    parts = [
-        _SEPARATOR.join(re.escape(piece) for piece in alternative.split()) for alternative in alternatives
-    ]
+    parts = [_SEPARATOR.join(re.escape(piece) for piece in alternative.split()) for alternative in alternatives]
     return "(?:" + "|".join(parts) + ")"
 
 

@@ -86,9 +86,7 @@ def _percentages(counts: Mapping[int, int]) -> dict[int, int]:
     return rounded
 
 
-def weather_summary(
-    distribution: Mapping[int, int], distinct_members: int, k: int = WEATHER_MIN_MEMBERS
-) -> str | None:
+def weather_summary(distribution: Mapping[int, int], distinct_members: int, k: int = WEATHER_MIN_MEMBERS) -> str | None:
     """Render a group's mood mix as one bar per mood, or None when fewer than k members checked in.
 
     Percentages are of check-ins, not of people, and no names or counts are shown, so with at least

@@ -143,9 +143,7 @@ def offer_is_current(state: NudgeState, history: Sequence[Outcome]) -> bool:
     )
 
 
-def evaluate(
-    state: NudgeState, history: Sequence[Outcome], now: datetime, *, buddy_alert_consent: bool
-) -> Decision:
+def evaluate(state: NudgeState, history: Sequence[Outcome], now: datetime, *, buddy_alert_consent: bool) -> Decision:
     """Decide which nudges are due after the given past occurrences; evaluating twice decides nothing new."""
     _check_style(state.style)
     # An occurrence that has not started cannot have been attended or missed yet.
@@ -163,12 +161,7 @@ def evaluate(
             restored = True
 
     run_start = attended[0].start if attended else None
-    if (
-        fading
-        and state.level == "full"
-        and len(attended) >= FADING_RUN
-        and run_start != state.offer_streak_start
-    ):
+    if fading and state.level == "full" and len(attended) >= FADING_RUN and run_start != state.offer_streak_start:
         state = replace(state, offer_sent_at=now, offer_answered=False, offer_streak_start=run_start)
         offer = True
     elif (

@@ -54,7 +54,7 @@ _PROPOSALS = (
     (3, 6, 1),
 )
 # How far past its quota a member looks for partners it never met before settling for old ones.
-_SCAN_FACTOR = 6
+_SCAN_FACTOR = 12
 _WALK = [(step + 1) // 2 if step % 2 else -(step // 2) for step in range(64 * max(map(max, _PROPOSALS)))]
 _SWAP_PASSES = 8
 # Bounds the exact search for a trio when the quick one fails (only adversarial inputs get there).
@@ -100,23 +100,18 @@ def build_history_index(history: Iterable[PastGroup]) -> dict[frozenset[int], in
 def _index_history(
     history: Iterable[PastGroup], recent_from: int | None
 ) -> tuple[dict[frozenset[int], int], list[frozenset[int]]]:
-    """Index the history and, in the same pass, collect groups from round ``recent_from`` on."""
+    """Index the history and, in the same pass, collect the groups from round ``recent_from`` on."""
     index: dict[frozenset[int], int] = {}
     recent: list[frozenset[int]] = []
     get = index.get
+    cut = float("inf") if recent_from is None else recent_from
     for group in history:
         members = group.members
         round_index = group.round_index
-        if recent_from is not None and round_index >= recent_from:
+        if round_index >= cut:
             recent.append(members)
-        if len(members) == 2:
-            # A pair's member set is already the key, so most groups cost one lookup.
-            last = get(members)
-            if last is None or last < round_index:
-                index[members] = round_index
-            continue
-        for pair in combinations(members, 2):
-            key = frozenset(pair)
+        # A pair's member set is already its key: most groups cost one lookup.
+        for key in (members,) if len(members) == 2 else map(frozenset, combinations(members, 2)):
             last = get(key)
             if last is None or last < round_index:
                 index[key] = round_index
@@ -263,8 +258,6 @@ def _validate(members: Sequence[Candidate]) -> None:
         seen.add(member.user_id)
 
 
-_NO_ONE: frozenset[int] = frozenset()
-
 Allowed = Callable[[int, int], bool]
 
 
@@ -296,7 +289,7 @@ class _Matcher:
         self.avoided = _neighbour_sets(n, avoid, position)
         self.recent = _neighbour_sets(n, recent_groups, position)
         # One set per member with anyone, so the hot loops test a single set.
-        self.blocked = [a | r if a and r else a or r for a, r in zip(self.avoided, self.recent, strict=True)]
+        self.blocked = [a | r if a else r for a, r in zip(self.avoided, self.recent, strict=True)]
         self.mate = [-1] * n
         self.mate_weight = [0.0] * n
         self.trio: tuple[int, int, int] | None = None
@@ -324,9 +317,7 @@ class _Matcher:
         weight = self.weight(i, j)
         if weight is not None:
             return weight
-        return _fallback_weight(
-            self.members[i], self.members[j], self.history, self.round_index, self.recent_rounds
-        )
+        return _fallback_weight(self.members[i], self.members[j], self.history, self.round_index, self.recent_rounds)
 
     def strict(self, i: int, j: int) -> bool:
         """Tell whether i and j may meet without an avoid or a recent repeat."""
@@ -347,6 +338,8 @@ class _Matcher:
         self.greedy()
         self.augment(self.strict)
         self.improve_by_swaps()
+        if self.n > _ALL_PAIRS_UP_TO and self.propose_counterparts():
+            self.improve_by_swaps()
         free = self.free()
         if not free or (len(free) == 1 and self.place_trio(free, self.strict)):
             return self.result()
@@ -418,6 +411,8 @@ class _Matcher:
             for role in range(len(ROLES))
         ]
         role_offsets = [[offsets[i] for i in row] for row in by_role]
+        role_ids = [[ids[i] for i in row] for row in by_role]
+        partners = self.partners
         rank_in_role = [0] * n
         for row in by_role:
             for rank, i in enumerate(row):
@@ -445,13 +440,17 @@ class _Matcher:
                     hi = bisect_right(role_offsets[role], offset, lo)
                     anchor = lo + int(share * (hi - lo))
                 taken = novel = 0
+                row_ids = role_ids[role]
+                row_offsets = role_offsets[role]
+                new_pair = _NEW_PAIR + _ROLE_BONUS[own][role]
                 # Walk outwards from the anchor, wrapping because offsets wrap around the day. Take the
                 # nearest few whatever the history, and walk on for as many never-met ones.
                 for delta in _WALK[: min(size, _SCAN_FACTOR * quota + 2)]:
-                    j = row[(anchor + delta) % size]
+                    k = (anchor + delta) % size
+                    j = row[k]
                     if j == i or j in blocked_i:
                         continue
-                    last = history_get(frozenset((user_id, ids[j])))
+                    last = history_get(frozenset((user_id, row_ids[k])))
                     if last is None:
                         novel += 1
                     elif taken >= quota:
@@ -460,13 +459,61 @@ class _Matcher:
                     key = i * n + j if i < j else j * n + i
                     if key not in seen:
                         seen.add(key)
-                        w = _score(own, role, offset, offsets[j], last, round_index, recent_rounds)
-                        if w is not None:
-                            self.add_partner(i, j, w)
+                        if last is None:
+                            # _score inlined for the common case: this loop is the hot spot.
+                            gap = abs(offset - row_offsets[k]) % _DAY_MINUTES
+                            if gap > _HALF_DAY_MINUTES:
+                                gap = _DAY_MINUTES - gap
+                            w = new_pair + _CLOSENESS * (1.0 - gap / _HALF_DAY_MINUTES)
+                        else:
+                            w = _score(own, role, offset, row_offsets[k], last, round_index, recent_rounds)
+                            if w is None:
+                                continue
+                        partners[i].append((w, j))
+                        partners[j].append((w, i))
                     if novel >= quota and taken >= quota:
                         break
         for row in self.partners:
             row.sort(key=_first, reverse=True)
+
+    def propose_counterparts(self) -> bool:
+        """Propose mentors without a mentee to mentees without a mentor; return whether any were.
+
+        Near partners can all be taken by the time the greedy reaches a mentee, while the mentor it
+        needs sits with a peer a few hours away; a swap fixes that once the two are candidates.
+        """
+        mate = self.mate
+        roles = self.roles
+        offsets = self.offsets
+        lonely = [
+            [i for i in self.order if roles[i] == role and mate[i] >= 0 and roles[mate[i]] != other]
+            for role, other in ((_MENTEE, _MENTOR), (_MENTOR, _MENTEE))
+        ]
+        mentees, mentors = lonely
+        if not mentees or not mentors:
+            return False
+        mentors.sort(key=offsets.__getitem__)
+        mentor_offsets = [offsets[i] for i in mentors]
+        size = len(mentors)
+        quota = _PROPOSALS[_MENTEE][_MENTOR]
+        touched = set()
+        for i in mentees:
+            anchor = bisect_left(mentor_offsets, offsets[i])
+            taken = 0
+            for delta in _WALK[: min(size, _SCAN_FACTOR * quota + 2)]:
+                j = mentors[(anchor + delta) % size]
+                w = self.weight(i, j)
+                if w is None:
+                    continue
+                self.partners[i].append((w, j))
+                self.partners[j].append((w, i))
+                touched.update((i, j))
+                taken += 1
+                if taken == quota:
+                    break
+        for i in touched:
+            self.partners[i].sort(key=_first, reverse=True)
+        return bool(touched)
 
     # Phase 2: greedy, augmenting paths, swaps -------------------------------------------------------
 
@@ -683,19 +730,16 @@ class _Matcher:
         return mate
 
 
-def _neighbour_sets(
-    n: int, groups: Iterable[frozenset[int]], position: Mapping[int, int]
-) -> list[set[int] | frozenset[int]]:
+def _neighbour_sets(n: int, groups: Iterable[frozenset[int]], position: Mapping[int, int]) -> list[set[int]]:
     """Turn groups of user ids into, per member index, the set of fellow members present."""
-    sets: list[set[int] | frozenset[int]] = [_NO_ONE] * n
+    sets: list[set[int]] = [set() for _ in range(n)]
+    where = position.get
     for group in groups:
-        present = [position[user_id] for user_id in group if user_id in position]
+        present = [i for i in map(where, group) if i is not None]
         for i in present:
-            for j in present:
-                if i != j:
-                    if sets[i] is _NO_ONE:
-                        sets[i] = set()
-                    sets[i].add(j)  # type: ignore[union-attr]
+            sets[i].update(present)
+    for i, fellows in enumerate(sets):
+        fellows.discard(i)
     return sets
 
 

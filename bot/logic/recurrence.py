@@ -125,9 +125,7 @@ def is_dst_transition_risky(local_naive: datetime, tz: str) -> bool:
     return _has_offset_change_on(local_naive.date(), tz)
 
 
-def _iter_local(
-    series: Series, lower_local: datetime, upper_local: datetime | None = None
-) -> Iterator[datetime]:
+def _iter_local(series: Series, lower_local: datetime, upper_local: datetime | None = None) -> Iterator[datetime]:
     """Yield the naive local starts in ``[lower_local, upper_local]`` in order (no upper: endless)."""
     start = series.start_local
     until = series.until_local

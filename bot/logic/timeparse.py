@@ -155,9 +155,7 @@ def parse_start(text: str, tz: str, now_utc: datetime) -> datetime:
     if clock is None:
         day_only = _DAY_ONLY_RE.match(normalised)
         if day_only is not None and _is_day_word(day_only.group("day")):
-            raise UserError(
-                f"`{original}` needs a time as well, e.g. `{original} 19:00` or `{original} 7pm`."
-            )
+            raise UserError(f"`{original}` needs a time as well, e.g. `{original} 19:00` or `{original} 7pm`.")
         bare_hour = _BARE_HOUR_RE.match(normalised)
         if bare_hour is not None and (bare_hour.group("day") is None or _is_day_word(bare_hour.group("day"))):
             # "tue 19" could mean 19:00 or a typo; ask for the unambiguous form instead of guessing.
@@ -193,17 +191,14 @@ def parse_start(text: str, tz: str, now_utc: datetime) -> datetime:
         candidate = datetime.combine(now_local.date() + timedelta(days=_RELATIVE_DAYS[day_word]), clock)
         if not is_ahead(candidate):
             shown = clock.strftime("%H:%M")
-            raise UserError(
-                f"{shown} today has already passed in {tz}. Try `tomorrow {shown}` or a later time."
-            )
+            raise UserError(f"{shown} today has already passed in {tz}. Try `tomorrow {shown}` or a later time.")
         return candidate
 
     candidate = datetime.combine(_parse_iso_date(day_word), clock)
     shown = candidate.strftime("%Y-%m-%d %H:%M")
     if not is_ahead(candidate):
         raise UserError(
-            f"{shown} ({tz}) has already passed. Pick a date and time that's still ahead, "
-            "e.g. `tuesday 19:00`."
+            f"{shown} ({tz}) has already passed. Pick a date and time that's still ahead, e.g. `tuesday 19:00`."
         )
     latest = now_local + relativedelta(years=_MAX_YEARS_AHEAD)
     if candidate > latest:
@@ -312,9 +307,7 @@ def validate_timezone(name: str) -> str:
         raise UserError("Please choose a timezone. Start typing a city, e.g. `Europe/London`.")
     canonical = _zones_by_lower().get(key)
     if canonical is None:
-        raise UserError(
-            f"`{name.strip()}` isn't a timezone I know. Start typing a city, e.g. `Europe/London`."
-        )
+        raise UserError(f"`{name.strip()}` isn't a timezone I know. Start typing a city, e.g. `Europe/London`.")
     return canonical
 
 
@@ -397,9 +390,7 @@ def parse_lead_times(text: str) -> list[timedelta]:
         if lead.value < MIN_LEAD:
             raise UserError(f"`{lead.text}` is too short: reminders can be {_LEAD_RANGE}, {_LEAD_EXAMPLES}.")
         if lead.value > MAX_LEAD:
-            raise UserError(
-                f"`{lead.text}` is too far ahead: reminders can be {_LEAD_RANGE}, {_LEAD_EXAMPLES}."
-            )
+            raise UserError(f"`{lead.text}` is too far ahead: reminders can be {_LEAD_RANGE}, {_LEAD_EXAMPLES}.")
     values = sorted({lead.value for lead in leads}, reverse=True)
     if len(values) > MAX_LEADS:
         raise UserError(
@@ -428,13 +419,9 @@ def _parse_lead_chunk(chunk: str) -> list[_Lead]:
         piece = match.group(0)
         position = match.end()
         if not number.isdigit():
-            raise UserError(
-                f"`{piece}` has a fraction; please use whole numbers, e.g. `1h30m` rather than `1.5h`."
-            )
+            raise UserError(f"`{piece}` has a fraction; please use whole numbers, e.g. `1h30m` rather than `1.5h`.")
         if not unit_name:
-            raise UserError(
-                f"`{number}` needs a unit: minutes, hours, days or weeks, e.g. `{number}m` or `{number}h`."
-            )
+            raise UserError(f"`{number}` needs a unit: minutes, hours, days or weeks, e.g. `{number}m` or `{number}h`.")
         unit = _UNITS.get(unit_name)
         if unit is None:
             raise UserError(
@@ -507,9 +494,7 @@ def parse_clock(text: str) -> time:
     original = text.strip()
     clock = _match_clock(_normalise(text), original)
     if clock is None:
-        raise UserError(
-            f"I couldn't read `{original}` as a time of day. Try a 24-hour time like `22:00` or `7am`."
-        )
+        raise UserError(f"I couldn't read `{original}` as a time of day. Try a 24-hour time like `22:00` or `7am`.")
     return clock
 
 

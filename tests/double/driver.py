@@ -27,9 +27,7 @@ EPHEMERAL = 64
 LOADING = 128
 
 # Application command option types
-SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = range(
-    1, 11
-)
+SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = range(1, 11)
 
 
 class CommandError(AssertionError):
@@ -163,9 +161,7 @@ class Driver:
     reply_timeout: float = 8.0
 
     # ---------------------------------------------------------------- reading what the bot did
-    def messages_in(
-        self: DiscordDouble, channel: Channel, *, ephemeral: bool = False
-    ) -> list[dict[str, Any]]:
+    def messages_in(self: DiscordDouble, channel: Channel, *, ephemeral: bool = False) -> list[dict[str, Any]]:
         """Return the channel's messages, oldest first (ephemeral ones only when asked)."""
         out = [self.messages[m] for m in self.channel_messages.get(channel.id, []) if m in self.messages]
         return out if ephemeral else [m for m in out if not int(m.get("flags", 0)) & EPHEMERAL]
@@ -182,9 +178,7 @@ class Driver:
     def threads_in(self: DiscordDouble, channel: Channel) -> list[Channel]:
         """Return the threads created under `channel`."""
         return [
-            c
-            for c in self.channels.values()
-            if c.parent_id == channel.id and c.type in (PUBLIC_THREAD, PRIVATE_THREAD)
+            c for c in self.channels.values() if c.parent_id == channel.id and c.type in (PUBLIC_THREAD, PRIVATE_THREAD)
         ]
 
     def requests_to(self: DiscordDouble, method: str, path_glob: str) -> list[Any]:
@@ -254,9 +248,7 @@ class Driver:
         known = sorted(c["name"] for c in pool if c.get("type", 1) == kind)
         raise CommandError(f"no command {name!r} is registered; registered: {known}")
 
-    def _resolve_value(
-        self: DiscordDouble, option: dict, value: Any, resolved: dict, guild: Guild | None
-    ) -> Any:
+    def _resolve_value(self: DiscordDouble, option: dict, value: Any, resolved: dict, guild: Guild | None) -> Any:
         kind = option["type"]
         if kind in (USER, MENTIONABLE) and isinstance(value, User):
             resolved.setdefault("users", {})[str(value.id)] = value.payload()
@@ -269,14 +261,16 @@ class Driver:
             resolved.setdefault("roles", {})[str(value.id)] = value.payload()
             return str(value.id)
         if kind == CHANNEL and isinstance(value, Channel):
+            allowed = option.get("channel_types")
+            if allowed and value.type not in allowed:
+                # Discord's client only offers channels of the declared types.
+                raise CommandError(f"option {option['name']!r} only takes channel types {allowed}")
             data = value.payload()
             data["permissions"] = str(guild.channel_permissions_of(self.bot_user.id, value) if guild else 0)
             resolved.setdefault("channels", {})[str(value.id)] = data
             return str(value.id)
         if kind in (USER, ROLE, CHANNEL, MENTIONABLE):
-            raise CommandError(
-                f"option {option['name']!r} needs a user, role or channel object, not {value!r}"
-            )
+            raise CommandError(f"option {option['name']!r} needs a user, role or channel object, not {value!r}")
         if kind == INTEGER:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise CommandError(f"option {option['name']!r} must be a whole number")
@@ -293,9 +287,7 @@ class Driver:
                 raise CommandError(f"option {option['name']!r} is longer than {option['max_length']}")
         choices = option.get("choices")
         if choices and value not in [c["value"] for c in choices]:
-            raise CommandError(
-                f"{value!r} is not a choice of {option['name']!r}: {[c['value'] for c in choices]}"
-            )
+            raise CommandError(f"{value!r} is not a choice of {option['name']!r}: {[c['value'] for c in choices]}")
         return value
 
     def _build_options(
@@ -328,9 +320,7 @@ class Driver:
                     raise CommandError(f"option {name!r} is required")
                 continue
             if name == focused:
-                built.append(
-                    {"name": name, "type": option["type"], "value": str(values[name]), "focused": True}
-                )
+                built.append({"name": name, "type": option["type"], "value": str(values[name]), "focused": True})
                 continue
             built.append(
                 {
@@ -423,9 +413,7 @@ class Driver:
                 raise CommandError("the bot deferred but never sent its answer") from None
         return Reply(self, record)
 
-    def _place(
-        self, guild: Guild | None, channel: Channel | None, dm: bool
-    ) -> tuple[Guild | None, Channel | None]:
+    def _place(self, guild: Guild | None, channel: Channel | None, dm: bool) -> tuple[Guild | None, Channel | None]:
         if dm:
             return None, None
         guild = guild or self.default_guild
@@ -436,15 +424,16 @@ class Driver:
     async def slash(
         self: DiscordDouble,
         name: str,
+        /,
         *,
         user: User,
-        guild: Guild | None = None,
-        channel: Channel | None = None,
+        in_guild: Guild | None = None,
+        in_channel: Channel | None = None,
         dm: bool = False,
         **options: Any,
     ) -> Reply:
         """Run `/name sub option:value` as `user`; return the bot's answer."""
-        guild, channel = self._place(guild, channel, dm)
+        guild, channel = self._place(in_guild, in_channel, dm)
         parts = name.split()
         command = self._find_command(parts[0], guild)
         built, resolved = self._build_options(command, parts[1:], options, guild, None)
@@ -458,16 +447,17 @@ class Driver:
     async def autocomplete(
         self: DiscordDouble,
         name: str,
+        /,
         *,
         user: User,
         focused: str,
         value: str = "",
-        guild: Guild | None = None,
-        channel: Channel | None = None,
+        in_guild: Guild | None = None,
+        in_channel: Channel | None = None,
         **options: Any,
     ) -> list[dict[str, Any]]:
         """Type `value` into option `focused` of `/name`; return the choices the bot offered."""
-        guild, channel = self._place(guild, channel, False)
+        guild, channel = self._place(in_guild, in_channel, False)
         parts = name.split()
         command = self._find_command(parts[0], guild)
         built, resolved = self._build_options(command, parts[1:], {**options, focused: value}, guild, focused)
@@ -481,6 +471,7 @@ class Driver:
         self: DiscordDouble,
         name: str,
         message: dict[str, Any],
+        /,
         *,
         user: User,
         guild: Guild | None = None,

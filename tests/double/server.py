@@ -388,6 +388,10 @@ class DiscordDouble(Driver):
         """Change a role's permissions (use `update_role` to tell connected bots)."""
         role.permissions = permissions
 
+    async def update_channel(self, channel: Channel) -> None:
+        """Tell the bots a channel changed (name, overwrites)."""
+        await self.dispatch("CHANNEL_UPDATE", channel.payload())
+
     async def update_role(self, guild: Guild, role: Role) -> None:
         """Tell the bots a role changed."""
         await self.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.payload()})
@@ -492,7 +496,8 @@ class DiscordDouble(Driver):
             command["id"] = str(snowflake())
             command["application_id"] = str(self.application_id)
             command["version"] = str(snowflake())
-            command.setdefault("default_member_permissions", None)
+            perms = command.get("default_member_permissions")
+            command["default_member_permissions"] = str(perms) if perms is not None else None
             command.setdefault("dm_permission", True)
             command.setdefault("nsfw", False)
             command.setdefault("options", [])

@@ -57,9 +57,7 @@ def build_world(double: DiscordDouble) -> World:
     buddies = double.add_channel(guild, "buddies", parent_id=category.id)
     modlog = double.add_channel(guild, "mod-log")
     voice = double.add_channel(guild, "Meeting Room", GUILD_VOICE)
-    people = {
-        name: double.add_user(name) for name in ("maya", "olivia", "alice", "bob", "carol", "dan", "erin")
-    }
+    people = {name: double.add_user(name) for name in ("maya", "olivia", "alice", "bob", "carol", "dan", "erin")}
     double.add_member(guild, people["maya"], [moderators])
     double.add_member(guild, people["olivia"], [organisers])
     for name in ("alice", "bob", "carol", "dan", "erin"):

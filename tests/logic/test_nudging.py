@@ -175,9 +175,7 @@ OFFERED = NudgeState(style="fading", offer_sent_at=day_after("AAA"), offer_strea
         pytest.param(OFFERED, "AAAMA", 14, False, id="new run"),
         pytest.param(replace(OFFERED, offer_answered=True), "AAA", 30, False, id="answered"),
         pytest.param(replace(OFFERED, style="steady"), "AAA", 30, False, id="style changed"),
-        pytest.param(
-            replace(OFFERED, level="none", offer_answered=True), "AAA", 30, False, id="answered none"
-        ),
+        pytest.param(replace(OFFERED, level="none", offer_answered=True), "AAA", 30, False, id="answered none"),
     ],
 )
 def test_an_unanswered_offer_steps_back_to_fewer_after_seven_days(
@@ -260,12 +258,8 @@ STEPPED_BACK = replace(OFFERED, level="fewer")
         pytest.param(STEPPED_BACK, "AAAN", False, id="said not going"),
         pytest.param(STEPPED_BACK, "AAA-", False, id="no rsvp"),
         pytest.param(STEPPED_BACK, "AAAMA", True, id="missed then came"),
-        pytest.param(
-            replace(STEPPED_BACK, level="none", offer_answered=True), "AAAM", True, id="answered none"
-        ),
-        pytest.param(
-            replace(STEPPED_BACK, offer_streak_start=at(1)), "MAAAA", False, id="miss before the run"
-        ),
+        pytest.param(replace(STEPPED_BACK, level="none", offer_answered=True), "AAAM", True, id="answered none"),
+        pytest.param(replace(STEPPED_BACK, offer_streak_start=at(1)), "MAAAA", False, id="miss before the run"),
         pytest.param(replace(STEPPED_BACK, style="steady"), "AAAM", False, id="steady"),
         pytest.param(NudgeState(style="fading"), "AAAM", False, id="already full"),
     ],

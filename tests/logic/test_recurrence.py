@@ -364,9 +364,7 @@ ZONES = [
 local_starts = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31)).map(
     lambda d: d.replace(minute=d.minute - d.minute % 5, second=0, microsecond=0)
 )
-rules = st.sampled_from(
-    [("weekly", "weekday"), ("biweekly", "weekday"), ("monthly", "weekday"), ("monthly", "date")]
-)
+rules = st.sampled_from([("weekly", "weekday"), ("biweekly", "weekday"), ("monthly", "weekday"), ("monthly", "date")])
 window_starts = st.datetimes(min_value=datetime(2019, 12, 1), max_value=datetime(2036, 2, 1)).map(
     lambda d: d.replace(tzinfo=UTC)
 )
@@ -420,9 +418,7 @@ def _reference_occurrences(series: Series, after: datetime, before: datetime) ->
 
 @SETTINGS
 @given(series_strategy(), window_starts, window_lengths)
-@example(
-    Series(datetime(2026, 3, 1, 2, 30), "America/New_York", "weekly"), utc(2026, 3, 1), timedelta(days=30)
-)
+@example(Series(datetime(2026, 3, 1, 2, 30), "America/New_York", "weekly"), utc(2026, 3, 1), timedelta(days=30))
 def test_every_occurrence_keeps_the_start_wall_clock_time_unless_it_falls_in_a_gap(
     series: Series, after: datetime, length: timedelta
 ) -> None:
@@ -449,9 +445,7 @@ def test_occurrences_are_strictly_increasing_and_inside_the_window(
 
 @SETTINGS
 @given(series_strategy(), window_starts)
-def test_weekly_and_biweekly_occurrences_are_whole_weeks_apart_in_local_days(
-    series: Series, after: datetime
-) -> None:
+def test_weekly_and_biweekly_occurrences_are_whole_weeks_apart_in_local_days(series: Series, after: datetime) -> None:
     step = {"weekly": 7, "biweekly": 14}.get(series.repeat)
     if step is None:
         return
@@ -473,9 +467,7 @@ def test_splitting_a_window_in_two_gives_the_same_occurrences(
 
 @SETTINGS
 @given(series_strategy(), window_starts, window_lengths)
-def test_the_fast_expansion_matches_a_day_by_day_reference(
-    series: Series, after: datetime, length: timedelta
-) -> None:
+def test_the_fast_expansion_matches_a_day_by_day_reference(series: Series, after: datetime, length: timedelta) -> None:
     before = after + length
     assert occurrences(series, after, before) == _reference_occurrences(series, after, before)
 

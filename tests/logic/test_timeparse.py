@@ -158,10 +158,7 @@ def test_validate_timezone_returns_the_properly_spelled_name(typed: str, canonic
 def test_validate_timezone_refuses_an_unknown_zone_kindly() -> None:
     with pytest.raises(UserError) as caught:
         validate_timezone("Mars/Base")
-    assert (
-        caught.value.message
-        == "`Mars/Base` isn't a timezone I know. Start typing a city, e.g. `Europe/London`."
-    )
+    assert caught.value.message == "`Mars/Base` isn't a timezone I know. Start typing a city, e.g. `Europe/London`."
 
 
 @pytest.mark.parametrize("name", ["", "   ", "localtime", "Factory", "London"])
@@ -388,9 +385,7 @@ def test_parse_clock_refuses_anything_that_is_not_a_time_of_day(text: str, expec
         (datetime(2026, 1, 11, 12, 0, tzinfo=UTC), False),
     ],
 )
-def test_quiet_hours_that_wrap_midnight_cover_the_late_evening_and_early_morning(
-    at: datetime, quiet: bool
-) -> None:
+def test_quiet_hours_that_wrap_midnight_cover_the_late_evening_and_early_morning(at: datetime, quiet: bool) -> None:
     assert in_quiet_hours(at, time(22, 0), time(7, 0), LONDON) is quiet
 
 
@@ -449,9 +444,7 @@ def test_quiet_hours_end_during_the_repeated_fall_back_hour_is_the_second_end_ti
     # 01:30 (EDT, 05:30 UTC) is already over, so the window ends at 01:30 EST (06:30 UTC).
     at = datetime(2026, 11, 1, 6, 10, tzinfo=UTC)
     assert in_quiet_hours(at, time(22, 0), time(1, 30), "America/New_York")
-    assert quiet_hours_end(at, time(22, 0), time(1, 30), "America/New_York") == datetime(
-        2026, 11, 1, 6, 30, tzinfo=UTC
-    )
+    assert quiet_hours_end(at, time(22, 0), time(1, 30), "America/New_York") == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
 
 
 @given(

@@ -1,0 +1,69 @@
+"""Shared pieces of the Discord face: colours, timestamps, autocomplete, guarded callbacks."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.client import handle_interaction_error
+from bot.services import groups as groups_service
+
+CALM = discord.Colour(0x4F9D9A)
+WARM = discord.Colour(0xE0A458)
+ALERT = discord.Colour(0xC8553D)
+
+
+def when(at: datetime) -> str:
+    """Show an instant so each viewer sees it in their own time zone."""
+    unix = int(at.timestamp())
+    return f"<t:{unix}:F> (<t:{unix}:R>)"
+
+
+def guarded(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Route a component or modal callback's errors through the one error handler."""
+
+    @functools.wraps(func)
+    async def wrapper(self: Any, interaction: discord.Interaction, *args: Any) -> Any:
+        try:
+            return await func(self, interaction, *args)
+        except Exception as exc:  # every error gets a kind reply, never silence
+            await handle_interaction_error(interaction, exc)
+
+    return wrapper
+
+
+class GuardedView(discord.ui.View):
+    """A view whose errors get the same kind replies as commands."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: Any) -> None:
+        await handle_interaction_error(interaction, error)
+
+
+class GuardedModal(discord.ui.Modal):
+    """A modal whose errors get the same kind replies as commands."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await handle_interaction_error(interaction, error)
+
+
+async def group_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Offer this server's active groups whose name matches what was typed."""
+    if interaction.guild_id is None:
+        return []
+    groups = await groups_service.search_groups(interaction.client.db, interaction.guild_id, current)
+    return [app_commands.Choice(name=g.name, value=str(g.id)) for g in groups]
+
+
+async def any_group_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Offer every group, archived ones included (for moderators)."""
+    if interaction.guild_id is None:
+        return []
+    groups = await groups_service.search_groups(
+        interaction.client.db, interaction.guild_id, current, include_archived=True
+    )
+    return [app_commands.Choice(name=f"{g.name} (archived)" if g.archived else g.name, value=str(g.id)) for g in groups]
