@@ -28,8 +28,10 @@ _ROLE_CODE = {role: code for code, role in enumerate(ROLES)}
 
 # Every allowed pair is worth at least _BASE so that adding a pair always adds weight.
 _BASE = 1.0
-# A never-met pair earns more than any role bonus, so novelty comes first.
-_NOVELTY = 4.0
+# Each preference outweighs everything below it for a single pair: a never-met pair beats any repeat
+# whatever the roles and offsets (6 > 1.5 + 3 + 1), and a repeat from long ago beats a recent one.
+_NOVELTY = 6.0
+_OLD_REPEAT = 1.5
 # Mentee-mentor beats anything with a peer, which beats two mentors or two mentees together.
 _ROLE_BONUS = (
     (1.5, 1.5, 1.5),
@@ -142,8 +144,8 @@ def _score(
         age = round_index - last_round
         if age <= recent_rounds:
             return None
-        # Grows from little just past the recent window towards _NOVELTY for long-ago pairs.
-        novelty = _NOVELTY * (1.0 - (recent_rounds + 1) / (age + 1))
+        # Grows from little just past the recent window towards _OLD_REPEAT for long-ago pairs.
+        novelty = _OLD_REPEAT * (1.0 - (recent_rounds + 1) / (age + 1))
     return _BASE + novelty + _ROLE_BONUS[role_a][role_b] + _closeness(offset_a, offset_b)
 
 
@@ -341,13 +343,17 @@ class _Matcher:
         if self.n > _ALL_PAIRS_UP_TO and self.propose_counterparts():
             self.improve_by_swaps()
         free = self.free()
-        if not free or (len(free) == 1 and self.place_trio(free, self.strict)):
+        strict_free = len(free)
+        if not free or (strict_free == 1 and self.place_trio(free, self.strict)):
             return self.result()
-        # No repeat-free grouping exists: recent repeats become allowed, avoids never do.
+        # No repeat-free grouping places everyone: recent repeats become allowed, avoids never do.
         self.augment(self.loose)
         free = self.free()
         if free:
-            self.place_trio(free, self.loose)
+            # When avoids alone cap the matching (it did not grow), a repeat-free trio may still exist.
+            untried = strict_free > 1 and len(free) == strict_free
+            if not (untried and self.place_trio(free, self.strict)):
+                self.place_trio(free, self.loose)
         return self.result()
 
     def free(self) -> list[int]:

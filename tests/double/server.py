@@ -461,6 +461,12 @@ class DiscordDouble(Driver):
     async def r_me(self, parts, body, files, request):
         return self.bot_user.payload()
 
+    async def r_user(self, parts, body, files, request):
+        user = self.users.get(int(parts[1]))
+        if user is None:
+            raise DiscordError(404, 10013, "Unknown User")
+        return user.payload()
+
     async def r_app(self, parts, body, files, request):
         return {
             "id": str(self.application_id),
@@ -689,6 +695,7 @@ class DiscordDouble(Driver):
 
 ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "users/@me"): DiscordDouble.r_me,
+    ("GET", "users/{}"): DiscordDouble.r_user,
     ("GET", "oauth2/applications/@me"): DiscordDouble.r_app,
     ("GET", "applications/@me"): DiscordDouble.r_app,
     ("GET", "gateway/bot"): DiscordDouble.r_gateway_bot,

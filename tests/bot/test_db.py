@@ -1,0 +1,83 @@
+import os
+import stat
+
+import pytest
+
+from bot.db import Database, DatabaseError, Migration, load_migrations
+from bot.keys import load_or_create_secret, secret_permissions_warning
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(tmp_path / "t.sqlite3")
+    await database.connect()
+    yield database
+    await database.close()
+
+
+async def test_migrations_apply_in_order_and_record_their_version(db):
+    applied = await db.migrate()
+    assert applied == [m.version for m in load_migrations()]
+    assert await db.schema_version() == applied[-1]
+    assert await db.fetchval("PRAGMA journal_mode") == "wal"
+    assert await db.fetchval("PRAGMA foreign_keys") == 1
+
+
+async def test_migrating_twice_changes_nothing(db):
+    await db.migrate()
+    assert await db.migrate() == []
+
+
+async def test_a_failing_migration_leaves_no_trace(db):
+    good = Migration(1, "good", "CREATE TABLE a (x INTEGER);")
+    bad = Migration(2, "bad", "CREATE TABLE b (x INTEGER);\nINSERT INTO a VALUES (1);\nTHIS IS NOT SQL;")
+    with pytest.raises(DatabaseError, match="0002_bad failed and was rolled back"):
+        await db.migrate([good, bad])
+    assert await db.schema_version() == 1
+    tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "b" not in tables
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 0
+    async with db.transaction() as tx:  # the connection is usable afterwards
+        await tx.execute("INSERT INTO a VALUES (2)")
+
+
+async def test_a_database_newer_than_the_code_is_refused(db):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);"), Migration(2, "b", "SELECT 1;")])
+    with pytest.raises(DatabaseError, match="schema version 2, but this code only knows up to 1"):
+        await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+
+
+async def test_a_transaction_rolls_back_on_error(db):
+    await db.migrate()
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO bot_state (key, value) VALUES ('k', 'v')")
+            raise RuntimeError
+    assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == 0
+
+
+async def test_backup_is_a_consistent_copy(db, tmp_path):
+    await db.migrate()
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO bot_state (key, value) VALUES ('k', 'v')")
+    await db.backup(tmp_path / "backup.sqlite3")
+    copy = Database(tmp_path / "backup.sqlite3")
+    await copy.connect()
+    assert await copy.fetchval("SELECT value FROM bot_state WHERE key = 'k'") == "v"
+    await copy.close()
+
+
+def test_migration_files_are_numbered_without_gaps():
+    versions = [m.version for m in load_migrations()]
+    assert versions == list(range(1, len(versions) + 1))
+
+
+def test_the_secret_is_created_once_with_owner_only_permissions(tmp_path):
+    path = tmp_path / "keys" / "anon.key"
+    first = load_or_create_secret(path)
+    assert len(first) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_secret(path) == first
+    assert secret_permissions_warning(path) is None
+    os.chmod(path, 0o644)
+    assert "chmod 600" in secret_permissions_warning(path)

@@ -1,0 +1,51 @@
+"""The project's shape: every cog is loaded, no command is defined twice, the layering holds."""
+
+import re
+from pathlib import Path
+
+from bot.client import EXTENSIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_cog_module_is_in_the_extension_list():
+    modules = {f"cogs.{p.stem}" for p in (ROOT / "cogs").glob("*.py") if not p.name.startswith("_")}
+    assert modules == set(EXTENSIONS)
+
+
+async def test_no_command_name_is_defined_twice(tmp_path):
+    from discord import app_commands
+
+    from bot.client import PeerBot
+    from bot.settings import Settings
+
+    bot = PeerBot(Settings(database_path=tmp_path / "db", anon_secret_path=tmp_path / "k"), sync_on_start=False)
+    for extension in EXTENSIONS:
+        await bot.load_extension(extension)
+    seen: list[str] = []
+
+    def walk(commands, prefix=""):
+        for command in commands:
+            name = f"{prefix}{command.name}"
+            seen.append(name)
+            if isinstance(command, app_commands.Group):
+                walk(command.commands, name + " ")
+
+    walk(bot.tree.get_commands())
+    assert len(seen) == len(set(seen))
+    await bot.close()
+
+
+def test_only_the_client_and_the_cli_import_discord_in_the_engine():
+    pattern = re.compile(r"^\s*(import discord|from discord)", re.M)
+    leaks = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "bot").rglob("*.py")
+        if p.name not in ("client.py", "__main__.py", "playground.py") and pattern.search(p.read_text())
+    ]
+    assert leaks == []
+
+
+def test_logic_imports_nothing_of_ours_but_logic():
+    pattern = re.compile(r"^\s*(from|import) (bot\.(?!logic)|cogs)", re.M)
+    assert [p.name for p in (ROOT / "bot" / "logic").glob("*.py") if pattern.search(p.read_text())] == []
