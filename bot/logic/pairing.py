@@ -338,10 +338,9 @@ class _Matcher:
         else:
             self.propose_near()
         self.greedy()
+        self.match_mentors()
         self.augment(self.strict)
         self.improve_by_swaps()
-        if self.n > _ALL_PAIRS_UP_TO and self.propose_counterparts():
-            self.improve_by_swaps()
         free = self.free()
         strict_free = len(free)
         if not free or (strict_free == 1 and self.place_trio(free, self.strict)):
@@ -482,44 +481,110 @@ class _Matcher:
         for row in self.partners:
             row.sort(key=_first, reverse=True)
 
-    def propose_counterparts(self) -> bool:
-        """Propose mentors without a mentee to mentees without a mentor; return whether any were.
+    def match_mentors(self) -> None:
+        """Give mentees without a mentor a never-met one along alternating paths of mentee-mentor pairs.
 
-        Near partners can all be taken by the time the greedy reaches a mentee, while the mentor it
-        needs sits with a peer a few hours away; a swap fixes that once the two are candidates.
+        The greedy can use up a region's mentors while another region has mentors to spare; moving
+        mentees along a chain of mentee-mentor pairs (Kuhn's augmenting paths) reaches the spare ones,
+        which no swap of two pairs can. The members this displaces pair up or are matched later.
+        """
+        mate = self.mate
+        roles = self.roles
+        partners = self.partners
+        # Only never-met mentee-mentor pairs: anything less is not worth moving others for.
+        least = _NEW_PAIR + _ROLE_BONUS[_MENTEE][_MENTOR]
+        mentors_of = {
+            i: [j for w, j in partners[i] if roles[j] == _MENTOR and w >= least]
+            for i in self.order
+            if roles[i] == _MENTEE
+        }
+        self.bridge_to_spare_mentors(mentors_of, least)
+        visited: set[int] = set()
+        changed: list[int] = []
+        for start, options in mentors_of.items():
+            if not options or (mate[start] >= 0 and roles[mate[start]] == _MENTOR):
+                continue
+            # Breadth first, so the chain is as short as possible; failed searches keep their marks
+            # until a success (as in Kuhn's algorithm), which bounds the work between successes.
+            reached_from: dict[int, int] = {}
+            queue = deque([start])
+            visited.add(start)
+            end = -1
+            while queue and end < 0:
+                mentee = queue.popleft()
+                for mentor in mentors_of[mentee]:
+                    if mentor in reached_from:
+                        continue
+                    reached_from[mentor] = mentee
+                    held_by = mate[mentor]
+                    if held_by < 0 or roles[held_by] != _MENTEE:
+                        end = mentor
+                        break
+                    if held_by not in visited:
+                        visited.add(held_by)
+                        queue.append(held_by)
+            if end < 0:
+                continue
+            visited.clear()
+            left_over = [x for x in (mate[start], mate[end]) if x >= 0]
+            for x in left_over:
+                mate[x] = -1
+            mentor = end
+            while True:
+                mentee = reached_from[mentor]
+                previous = mate[mentee]
+                mate[mentee], mate[mentor] = mentor, mentee
+                changed += (mentee, mentor)
+                if mentee == start:
+                    break
+                mentor = previous
+            if len(left_over) == 2 and self.strict(*left_over):
+                mate[left_over[0]], mate[left_over[1]] = left_over[1], left_over[0]
+                changed += left_over
+        self.refresh_weights(changed)
+
+    def bridge_to_spare_mentors(self, mentors_of: dict[int, list[int]], least: float) -> None:
+        """Make the nearest never-met spare mentors candidates of each mentee without a mentor.
+
+        Proposals only look a few hours around a member, so a region short of mentors would never
+        reach another region's spare ones; the swaps later even out the offsets around the move.
         """
         mate = self.mate
         roles = self.roles
         offsets = self.offsets
-        lonely = [
-            [i for i in self.order if roles[i] == role and mate[i] >= 0 and roles[mate[i]] != other]
-            for role, other in ((_MENTEE, _MENTOR), (_MENTOR, _MENTEE))
-        ]
-        mentees, mentors = lonely
-        if not mentees or not mentors:
-            return False
-        mentors.sort(key=offsets.__getitem__)
-        mentor_offsets = [offsets[i] for i in mentors]
-        size = len(mentors)
+        spare = sorted(
+            (i for i in range(self.n) if roles[i] == _MENTOR and (mate[i] < 0 or roles[mate[i]] != _MENTEE)),
+            key=offsets.__getitem__,
+        )
+        if not spare:
+            return
+        spare_offsets = [offsets[i] for i in spare]
+        size = len(spare)
         quota = _PROPOSALS[_MENTEE][_MENTOR]
         touched = set()
-        for i in mentees:
-            anchor = bisect_left(mentor_offsets, offsets[i])
-            taken = 0
+        for i, options in mentors_of.items():
+            if mate[i] >= 0 and roles[mate[i]] == _MENTOR:
+                continue
+            anchor = bisect_left(spare_offsets, offsets[i])
+            known = set(options)
+            found = 0
             for delta in _WALK[: min(size, _SCAN_FACTOR * quota + 2)]:
-                j = mentors[(anchor + delta) % size]
-                w = self.weight(i, j)
-                if w is None:
+                j = spare[(anchor + delta) % size]
+                if j in known:
                     continue
+                known.add(j)
+                w = self.weight(i, j)
+                if w is None or w < least:
+                    continue
+                options.append(j)
                 self.partners[i].append((w, j))
                 self.partners[j].append((w, i))
                 touched.update((i, j))
-                taken += 1
-                if taken == quota:
+                found += 1
+                if found == quota:
                     break
         for i in touched:
             self.partners[i].sort(key=_first, reverse=True)
-        return bool(touched)
 
     # Phase 2: greedy, augmenting paths, swaps -------------------------------------------------------
 
