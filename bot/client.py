@@ -18,6 +18,7 @@ from bot.db import Database
 from bot.errors import NotPermitted, UserError
 from bot.keys import load_or_create_secret
 from bot.scheduler import Scheduler
+from bot.services import notices as notices_service
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,21 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
         log.warning("Could not deliver an error reply for interaction %s", interaction.id)
 
 
+async def deliver_notices(bot: PeerBot, interaction: discord.Interaction) -> None:
+    """Send, ephemerally, whatever waits for the member; forget it once delivered."""
+    if not await notices_service.has_notices(bot.db, interaction.user.id):
+        return
+    async with bot.db.transaction() as tx:
+        texts = await notices_service.take_notices(tx, interaction.user.id)
+    if texts:
+        try:
+            await reply(interaction, "\n\n".join(f"📬 {t}" for t in texts)[:2000])
+        except discord.HTTPException:
+            async with bot.db.transaction() as tx:
+                for text in texts:
+                    await notices_service.add_notice(tx, interaction.user.id, text, bot.clock.now())
+
+
 class PeerBot(commands.Bot):
     """The bot: one instance per process, built from Settings by `bot.__main__`."""
 
@@ -188,6 +204,10 @@ class PeerBot(commands.Bot):
             return False
         await self.sync_commands(guild_id)
         return True
+
+    async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
+        """Deliver notes kept for this member (closed DMs, changed meetings) after their command."""
+        await deliver_notices(self, interaction)
 
     async def close(self) -> None:
         """Shut down in reverse order of start: cogs, scheduler, gateway and HTTP, database."""

@@ -338,7 +338,6 @@ class _Matcher:
         else:
             self.propose_near()
         self.greedy()
-        self.match_mentors()
         self.augment(self.strict)
         self.improve_by_swaps()
         free = self.free()
@@ -476,7 +475,7 @@ class _Matcher:
                                 continue
                         partners[i].append((w, j))
                         partners[j].append((w, i))
-                    if novel >= quota and taken >= quota:
+                    if novel >= 2 * quota and taken >= quota:
                         break
         for row in self.partners:
             row.sort(key=_first, reverse=True)
@@ -589,13 +588,27 @@ class _Matcher:
     # Phase 2: greedy, augmenting paths, swaps -------------------------------------------------------
 
     def greedy(self) -> None:
-        """Match the heaviest candidate pairs first."""
+        """Match the heaviest candidate pairs first, giving mentees their mentors before the rest."""
         edges = [(w, i, j) for i in self.order for w, j in self.partners[i] if i < j]
         # Stable sort: equal weights keep the seeded order.
         edges.sort(key=_first, reverse=True)
         mate = self.mate
         mate_weight = self.mate_weight
-        for w, i, j in edges:
+        # Never-met mentee-mentor pairs outweigh every other pair, so they come first in the list;
+        # finishing them (match_mentors) before anyone else is matched leaves peers to pair among
+        # themselves instead of being displaced later.
+        mentoring = _NEW_PAIR + _ROLE_BONUS[_MENTEE][_MENTOR]
+        rest = len(edges)
+        for at, (w, i, j) in enumerate(edges):
+            if w < mentoring:
+                rest = at
+                break
+            if mate[i] < 0 and mate[j] < 0:
+                mate[i] = j
+                mate[j] = i
+                mate_weight[i] = mate_weight[j] = w
+        self.match_mentors()
+        for w, i, j in edges[rest:]:
             if mate[i] < 0 and mate[j] < 0:
                 mate[i] = j
                 mate[j] = i

@@ -1,0 +1,54 @@
+"""Direct messages that respect closed DMs: never a public fallback, and bounded fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import discord
+
+from bot.services import members as members_service
+
+log = logging.getLogger(__name__)
+
+# Concurrent DMs in a fan-out: enough to keep up with Discord's limits, few enough not to stall commands.
+FANOUT_CONCURRENCY = 8
+CANNOT_DM = 50007
+
+
+async def send_dm(bot: Any, user_id: int, *, check_paused: bool = True, **message: Any) -> discord.Message | None:
+    """DM a member; on 50007 pause DMs to them and keep a note for their next interaction. Return the message."""
+    if check_paused and await members_service.dms_closed(bot.db, user_id):
+        return None
+    try:
+        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
+        sent = await user.send(**message)
+    except discord.Forbidden as exc:
+        if exc.code != CANNOT_DM:
+            raise
+        log.info("DMs closed for a member; pausing DMs to them")
+        async with bot.db.transaction() as tx:
+            await members_service.mark_dms_closed(tx, user_id, bot.clock.now())
+        return None
+    except discord.NotFound:
+        log.info("A member to DM no longer exists")
+        return None
+    return sent
+
+
+async def fan_out(bot: Any, user_ids: Iterable[int], **message: Any) -> int:
+    """DM the same message to many members with bounded concurrency; return how many were delivered."""
+    semaphore = asyncio.Semaphore(FANOUT_CONCURRENCY)
+
+    async def one(user_id: int) -> bool:
+        async with semaphore:
+            try:
+                return await send_dm(bot, user_id, **message) is not None
+            except discord.HTTPException:
+                log.warning("A DM in a fan-out failed", exc_info=True)
+                return False
+
+    results = await asyncio.gather(*(one(u) for u in set(user_ids)))
+    return sum(results)
