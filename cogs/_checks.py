@@ -35,3 +35,23 @@ def moderator_only():
         return app_commands.check(predicate)(func)
 
     return decorator
+
+
+def attach_setup_commands(bot, *commands: app_commands.Command) -> None:
+    """Add a feature's moderator commands under `/setup` (cogs.setup loads first and owns the group).
+
+    Each command must carry its own `@moderator_only()`: the Setup cog's check covers only its own commands.
+    """
+    group = bot.tree.get_command("setup")
+    if group is None:
+        raise RuntimeError("cogs.setup must be loaded before the cogs that add /setup commands")
+    for command in commands:
+        group.add_command(command)
+
+
+def detach_setup_commands(bot, *commands: app_commands.Command) -> None:
+    """Remove what attach_setup_commands added (on unload, so a reload does not define them twice)."""
+    group = bot.tree.get_command("setup")
+    if group is not None:
+        for command in commands:
+            group.remove_command(command.name)

@@ -55,6 +55,8 @@ _PROPOSALS = (
     (3, 1, 6),
     (3, 6, 1),
 )
+# How many of the nearest partners per role a member proposes whatever their history.
+_NEAREST = 2
 # How far past its quota a member looks for partners it never met before settling for old ones.
 _SCAN_FACTOR = 12
 _WALK = [(step + 1) // 2 if step % 2 else -(step // 2) for step in range(64 * max(map(max, _PROPOSALS)))]
@@ -421,7 +423,8 @@ class _Matcher:
         for row in by_role:
             for rank, i in enumerate(row):
                 rank_in_role[i] = rank
-        seen: set[int] = set()
+        # Pairs proposed so far (i * n + j, i < j), and whether they never met.
+        known: dict[int, bool] = {}
         for i in self.order:
             own = roles[i]
             offset = offsets[i]
@@ -448,34 +451,37 @@ class _Matcher:
                 row_offsets = role_offsets[role]
                 new_pair = _NEW_PAIR + _ROLE_BONUS[own][role]
                 # Walk outwards from the anchor, wrapping because offsets wrap around the day. Take the
-                # nearest few whatever the history, and walk on for as many never-met ones.
+                # nearest few whatever the history, and walk on for never-met ones.
                 for delta in _WALK[: min(size, _SCAN_FACTOR * quota + 2)]:
                     k = (anchor + delta) % size
                     j = row[k]
-                    if j == i or j in blocked_i:
+                    if j in blocked_i or j == i:
                         continue
-                    last = history_get(frozenset((user_id, row_ids[k])))
-                    if last is None:
-                        novel += 1
-                    elif taken >= quota:
-                        continue
-                    taken += 1
                     key = i * n + j if i < j else j * n + i
-                    if key not in seen:
-                        seen.add(key)
-                        if last is None:
+                    fresh = known.get(key)
+                    if fresh is None:
+                        last = history_get(frozenset((user_id, row_ids[k])))
+                        fresh = last is None
+                        if fresh:
                             # _score inlined for the common case: this loop is the hot spot.
                             gap = abs(offset - row_offsets[k]) % _DAY_MINUTES
                             if gap > _HALF_DAY_MINUTES:
                                 gap = _DAY_MINUTES - gap
                             w = new_pair + _CLOSENESS * (1.0 - gap / _HALF_DAY_MINUTES)
+                        elif taken >= _NEAREST:
+                            continue
                         else:
                             w = _score(own, role, offset, row_offsets[k], last, round_index, recent_rounds)
                             if w is None:
                                 continue
+                        known[key] = fresh
                         partners[i].append((w, j))
                         partners[j].append((w, i))
-                    if novel >= 2 * quota and taken >= quota:
+                    elif not fresh and taken >= _NEAREST:
+                        continue
+                    taken += 1
+                    novel += fresh
+                    if novel >= quota and taken >= _NEAREST:
                         break
         for row in self.partners:
             row.sort(key=_first, reverse=True)
