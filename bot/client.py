@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = (
     "cogs.setup",
     "cogs.groups",
+    "cogs.meetings",
+    "cogs.rsvp",
+    "cogs.schedule",
     "cogs.help",
 )
 

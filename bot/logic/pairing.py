@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from operator import itemgetter
 
 ROLES = ("peer", "mentor", "mentee")
 
@@ -51,10 +52,12 @@ _ALL_PAIRS_UP_TO = 160
 # How many partners a member proposes from each role, by its own role (peer, mentor, mentee order):
 # mentors and mentees look mostly at each other, peers at everyone.
 _PROPOSALS = (
-    (5, 2, 2),
-    (3, 1, 6),
-    (3, 6, 1),
+    (8, 3, 3),
+    (4, 1, 8),
+    (4, 8, 1),
 )
+# How many never-met partners a member stuck with an old partner gets among the others stuck.
+_STALE_QUOTA = 3
 # How many of the nearest partners per role a member proposes whatever their history.
 _NEAREST = 2
 # How far past its quota a member looks for partners it never met before settling for old ones.
@@ -263,6 +266,8 @@ def _validate(members: Sequence[Candidate]) -> None:
 
 
 Allowed = Callable[[int, int], bool]
+# Weighted tuples, (weight, j) or (weight, i, j), sort by weight alone (stable, so ties keep their order).
+_weight_of = itemgetter(0)
 
 
 class _Matcher:
@@ -299,6 +304,8 @@ class _Matcher:
         self.trio: tuple[int, int, int] | None = None
         # Good allowed partners of each member with their weights, heaviest first.
         self.partners: list[list[tuple[float, int]]] = [[] for _ in range(n)]
+        # The same candidate pairs once each, for the greedy.
+        self.edges: list[tuple[float, int, int]] = []
 
     # Weights -------------------------------------------------------------------------------------
 
@@ -316,12 +323,16 @@ class _Matcher:
             self.recent_rounds,
         )
 
-    def loose_weight(self, i: int, j: int) -> float:
-        """Weigh members i and j, costing a recent repeat instead of forbidding it (not avoids)."""
+    def penalised_weight(self, i: int, j: int) -> float:
+        """Weigh members i and j, costing a recent repeat instead of forbidding it (avoids unchecked)."""
         weight = self.weight(i, j)
         if weight is not None:
             return weight
         return _fallback_weight(self.members[i], self.members[j], self.history, self.round_index, self.recent_rounds)
+
+    def loose_weight(self, i: int, j: int) -> float | None:
+        """Weigh members i and j like penalised_weight; None when either avoids the other."""
+        return None if j in self.avoided[i] else self.penalised_weight(i, j)
 
     def strict(self, i: int, j: int) -> bool:
         """Tell whether i and j may meet without an avoid or a recent repeat."""
@@ -341,6 +352,8 @@ class _Matcher:
             self.propose_near()
         self.greedy()
         self.augment(self.strict)
+        if self.n > _ALL_PAIRS_UP_TO:
+            self.propose_among_repeats()
         self.improve_by_swaps()
         free = self.free()
         strict_free = len(free)
@@ -354,6 +367,8 @@ class _Matcher:
             untried = strict_free > 1 and len(free) == strict_free
             if not (untried and self.place_trio(free, self.strict)):
                 self.place_trio(free, self.loose)
+        # The paths above took whichever repeats came first; swaps trade them for fewer or older ones.
+        self.improve_by_swaps(locked=self.trio or (), weight=self.loose_weight)
         return self.result()
 
     def free(self) -> list[int]:
@@ -379,9 +394,10 @@ class _Matcher:
     # Phase 1: a few good partners per member ------------------------------------------------------
 
     def add_partner(self, i: int, j: int, weight: float) -> None:
-        """Record an allowed pair in both members' partner lists."""
+        """Record an allowed candidate pair."""
         self.partners[i].append((weight, j))
         self.partners[j].append((weight, i))
+        self.edges.append((weight, i, j))
 
     def propose_all(self) -> None:
         """Take every allowed pair as a candidate (small groups)."""
@@ -393,7 +409,7 @@ class _Matcher:
                 if w is not None:
                     self.add_partner(i, j, w)
         for row in self.partners:
-            row.sort(key=_first, reverse=True)
+            row.sort(key=_weight_of, reverse=True)
 
     def propose_near(self) -> None:
         """Take, per member and role, a few never-met partners at the nearest UTC offsets."""
@@ -425,6 +441,7 @@ class _Matcher:
                 rank_in_role[i] = rank
         # Pairs proposed so far (i * n + j, i < j), and whether they never met.
         known: dict[int, bool] = {}
+        edges = self.edges
         for i in self.order:
             own = roles[i]
             offset = offsets[i]
@@ -477,6 +494,7 @@ class _Matcher:
                         known[key] = fresh
                         partners[i].append((w, j))
                         partners[j].append((w, i))
+                        edges.append((w, i, j))
                     elif not fresh and taken >= _NEAREST:
                         continue
                     taken += 1
@@ -484,7 +502,7 @@ class _Matcher:
                     if novel >= quota and taken >= _NEAREST:
                         break
         for row in self.partners:
-            row.sort(key=_first, reverse=True)
+            row.sort(key=_weight_of, reverse=True)
 
     def match_mentors(self) -> None:
         """Give mentees without a mentor a never-met one along alternating paths of mentee-mentor pairs.
@@ -548,6 +566,37 @@ class _Matcher:
                 changed += left_over
         self.refresh_weights(changed)
 
+    def propose_among_repeats(self) -> None:
+        """Propose never-met partners among members the greedy left with someone they met before.
+
+        Their near partners were taken; swapping between two such pairs usually makes two new ones.
+        """
+        mate = self.mate
+        offsets = self.offsets
+        stale = [i for i in self.order if mate[i] >= 0 and self.mate_weight[i] < _NEW_PAIR]
+        if len(stale) < 4:
+            return
+        stale.sort(key=offsets.__getitem__)
+        size = len(stale)
+        partners = self.partners
+        touched = set()
+        for rank, i in enumerate(stale):
+            found = 0
+            for delta in _WALK[1 : min(size, _SCAN_FACTOR * _STALE_QUOTA + 2)]:
+                j = stale[(rank + delta) % size]
+                if j == mate[i]:
+                    continue
+                w = self.weight(i, j)
+                if w is None or w < _NEW_PAIR:
+                    continue
+                self.add_partner(i, j, w)
+                touched.update((i, j))
+                found += 1
+                if found == _STALE_QUOTA:
+                    break
+        for i in touched:
+            partners[i].sort(key=_weight_of, reverse=True)
+
     def bridge_to_spare_mentors(self, mentors_of: dict[int, list[int]], least: float) -> None:
         """Make the nearest never-met spare mentors candidates of each mentee without a mentor.
 
@@ -582,22 +631,21 @@ class _Matcher:
                 if w is None or w < least:
                     continue
                 options.append(j)
-                self.partners[i].append((w, j))
-                self.partners[j].append((w, i))
+                self.add_partner(i, j, w)
                 touched.update((i, j))
                 found += 1
                 if found == quota:
                     break
         for i in touched:
-            self.partners[i].sort(key=_first, reverse=True)
+            self.partners[i].sort(key=_weight_of, reverse=True)
 
     # Phase 2: greedy, augmenting paths, swaps -------------------------------------------------------
 
     def greedy(self) -> None:
         """Match the heaviest candidate pairs first, giving mentees their mentors before the rest."""
-        edges = [(w, i, j) for i in self.order for w, j in self.partners[i] if i < j]
-        # Stable sort: equal weights keep the seeded order.
-        edges.sort(key=_first, reverse=True)
+        edges = self.edges
+        # Stable sort: equal weights keep the seeded order of proposal.
+        edges.sort(key=_weight_of, reverse=True)
         mate = self.mate
         mate_weight = self.mate_weight
         # Never-met mentee-mentor pairs outweigh every other pair, so they come first in the list;
@@ -620,7 +668,9 @@ class _Matcher:
                 mate[j] = i
                 mate_weight[i] = mate_weight[j] = w
 
-    def improve_by_swaps(self, locked: Collection[int] = ()) -> None:
+    def improve_by_swaps(
+        self, locked: Collection[int] = (), weight: Callable[[int, int], float | None] | None = None
+    ) -> None:
         """Swap partners between two pairs, (i,b)+(c,d) -> (i,c)+(b,d), while the total weight grows.
 
         Some new pair in an improving swap is heavier than one of its members' current pair, so it is
@@ -630,7 +680,7 @@ class _Matcher:
         mate_weight = self.mate_weight
         roles = self.roles
         offsets = self.offsets
-        weight = self.weight
+        weight = weight or self.weight
         partners = self.partners
         order = [i for i in self.order if i not in locked] if locked else self.order
         for _ in range(_SWAP_PASSES):
@@ -682,7 +732,10 @@ class _Matcher:
             if u in free_set:
                 self.augment_short(u, free_set, allowed)
         # Searching from every free member once is enough: one without a path never gets one later.
+        # A path needs two free ends, so the odd one out costs no (whole-group) search.
         for root in free:
+            if len(free_set) < 2:
+                break
             if root in free_set:
                 end, _ = _augmenting_path(root, mate, self.neighbours(allowed, free_set), self.n)
                 if end >= 0:
@@ -708,7 +761,7 @@ class _Matcher:
         for i in range(self.n) if changed is None else changed:
             j = mate[i]
             if j >= 0:
-                self.mate_weight[i] = self.mate_weight[j] = self.loose_weight(i, j)
+                self.mate_weight[i] = self.mate_weight[j] = self.penalised_weight(i, j)
 
     def neighbours(self, allowed: Allowed, free: Collection[int]) -> Callable[[int], Iterator[int]]:
         """Make a generator of v's allowed neighbours: free ones first (ending a search), then the rest."""
@@ -751,7 +804,7 @@ class _Matcher:
                 for a in pairs:
                     b = mate[a]
                     if b >= 0 and allowed(x, a) and allowed(x, b):
-                        gain = self.loose_weight(x, a) + self.loose_weight(x, b)
+                        gain = self.penalised_weight(x, a) + self.penalised_weight(x, b)
                         if best is None or gain > best[0] + _EPSILON:
                             best = (gain, x, a, b)
                 if best is not None:
@@ -813,6 +866,8 @@ class _Matcher:
         free_set = set(roots)
         around = self.neighbours(outside, free_set)
         for root in roots:
+            if len(free_set) < 2:
+                break
             if root in free_set:
                 end, _ = _augmenting_path(root, mate, around, self.n)
                 if end >= 0:
@@ -831,11 +886,6 @@ def _neighbour_sets(n: int, groups: Iterable[frozenset[int]], position: Mapping[
     for i, fellows in enumerate(sets):
         fellows.discard(i)
     return sets
-
-
-def _first(item: tuple[float, int] | tuple[float, int, int]) -> float:
-    """Return the weight of a weighted tuple."""
-    return item[0]
 
 
 def _augmenting_path(

@@ -54,6 +54,13 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
+def _stringify_ids(payload: dict[str, Any]) -> None:
+    # discord.py sends some snowflakes as numbers; Discord always answers with strings.
+    for key in ("channel_id", "entity_id"):
+        if payload.get(key) is not None:
+            payload[key] = str(payload[key])
+
+
 class DiscordError(Exception):
     """An error answer the double gives, shaped like Discord's."""
 
@@ -663,6 +670,7 @@ class DiscordDouble(Driver):
             "scheduled_end_time": None,
             **body,
         }
+        _stringify_ids(event)
         self.scheduled_events[int(event["id"])] = event
         await self.dispatch("GUILD_SCHEDULED_EVENT_CREATE", event, intent=INTENT_GUILD_SCHEDULED_EVENTS)
         return event
@@ -676,6 +684,7 @@ class DiscordDouble(Driver):
     async def r_edit_event(self, parts, body, files, request):
         event = self._event(parts)
         event.update(body)
+        _stringify_ids(event)
         return event
 
     async def r_get_event(self, parts, body, files, request):
