@@ -12,8 +12,9 @@ from discord.ext import commands
 from bot.client import PeerBot, reply
 from bot.errors import UserError
 from bot.services import groups as groups_service
+from bot.services import meetings as meetings_service
 from bot.services.groups import Group
-from cogs._ui import CALM, group_autocomplete, guarded
+from cogs._ui import CALM, group_autocomplete, guarded, when
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,20 @@ class Groups(commands.Cog):
             g.id for g in await groups_service.member_groups(self.bot.db, interaction.guild_id, interaction.user.id)
         }
         counts = await groups_service.member_counts(self.bot.db, [g.id for g in groups])
+        meetings = await meetings_service.active_meetings(self.bot.db, guild_id=interaction.guild_id)
+        occurrences = await meetings_service.upcoming(self.bot.db, meetings, self.bot.clock.now())
+        next_by_group: dict[int, list] = {}
+        for occ in occurrences:
+            next_by_group.setdefault(occ.meeting.group_id, [])
+            if occ.meeting.id not in {o.meeting.id for o in next_by_group[occ.meeting.group_id]}:
+                next_by_group[occ.meeting.group_id].append(occ)
         embed = discord.Embed(title="Groups", colour=CALM)
         view = discord.ui.View(timeout=None)
         for g in groups[:25]:
             lines = [g.description] if g.description else []
             lines.append(f"<#{g.channel_id}> · {counts.get(g.id, 0)} members")
+            for occ in next_by_group.get(g.id, [])[:3]:
+                lines.append(f"🗓️ {occ.meeting.title}: {when(occ.start)}")
             if g.id in mine:
                 lines.append("✅ You're in this group")
             embed.add_field(name=g.name, value="\n".join(lines)[:1024], inline=False)

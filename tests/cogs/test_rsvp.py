@@ -79,3 +79,9 @@ async def test_a_start_missed_while_the_bot_was_down_is_not_announced_late(runni
     await discord_double.wait_until(lambda: True, timeout=0.2)
     assert not any("starting now" in str(m["embeds"]) for m in discord_double.messages_in(world.meetings))
     assert "meeting:1:start" in running.bot.scheduler.pending()
+
+
+async def test_group_list_shows_each_groups_next_meetings(running, discord_double, world):
+    await make_meeting(discord_double, world, running)
+    listing = await discord_double.slash("group list", user=world.erin)
+    assert f"Evening circle: <t:{KEY}:F>" in listing.text
