@@ -30,6 +30,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.meetings",
     "cogs.rsvp",
     "cogs.schedule",
+    "cogs.reminders",
+    "cogs.nudges",
     "cogs.help",
 )
 

@@ -102,7 +102,14 @@ class Groups(commands.Cog):
             "before. Nobody else can set them for you, and you can change or stop them any time."
         )
         self.bot.dispatch("group_joined", interaction, group)
-        await reply(interaction, "\n".join(lines))
+        reminders = self.bot.get_cog("Reminders")
+        view = await reminders.suggestion_view(interaction.user.id, group_id=group.id) if reminders else None
+        if view is not None:
+            lines[-1] = (
+                "Want me to remind you before this group's meetings? Only if you'd like: pick below, or use "
+                "`/reminders set` any time. Nobody else can set them for you."
+            )
+        await reply(interaction, "\n".join(lines), **({"view": view} if view else {}))
 
     @group.command(name="leave", description="Leave a group")
     @app_commands.autocomplete(group=group_autocomplete)

@@ -98,7 +98,14 @@ class Rsvp(commands.Cog):
                 view = rsvp_view(meeting.id, str(SERIES), prefix="Every time: ")
             else:
                 view = None
-        self.bot.dispatch("rsvp_recorded", interaction, meeting, occurrence, status)
+        if status == "going":
+            reminders = self.bot.get_cog("Reminders")
+            offer = await reminders.suggestion_view(interaction.user.id, meeting_id=meeting.id) if reminders else None
+            if offer is not None:
+                text += "\nWant me to remind you before it? Only if you'd like:"
+                view = view or discord.ui.View(timeout=None)
+                for item in offer.children:
+                    view.add_item(item)
         await reply(interaction, text, **({"view": view} if view else {}))
 
     @app_commands.command(name="attend", description="Check yourself in to a meeting that's on now")

@@ -68,6 +68,7 @@ class Schedule(commands.Cog):
         if not active:
             if meeting is not None:
                 await self.mirror(meeting, None, refresh_event)
+                await self._plan_reminders(meeting.id)
             return
         now = self.bot.clock.now()
         current = await svc.next_occurrence(self.bot.db, meeting, now - meeting.duration)
@@ -85,6 +86,12 @@ class Schedule(commands.Cog):
             key = upcoming.key
             scheduler.schedule(f"meeting:{meeting.id}:start", upcoming.start, lambda: self._started(meeting.id, key))
         await self.mirror(meeting, target, refresh_event)
+        await self._plan_reminders(meeting.id)
+
+    async def _plan_reminders(self, meeting_id: int) -> None:
+        nudges = self.bot.get_cog("Nudges")
+        if nudges is not None:
+            await nudges.plan_meeting(meeting_id)
 
     async def _started(self, meeting_id: int, key: int) -> None:
         await self.bot.wait_until_ready()

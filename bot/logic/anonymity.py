@@ -23,6 +23,7 @@ __all__ = [
     "alias_for_unique",
     "author_key",
     "new_secret",
+    "report_key",
     "validate_secret",
     "week_index",
 ]
@@ -91,6 +92,14 @@ def _digest(secret: bytes, message: str) -> bytes:
 def author_key(secret: bytes, guild_id: int, user_id: int) -> str:
     """Return the hex author key that stands in for a member on anonymous posts in one server."""
     return _digest(secret, f"author|{int(guild_id)}|{int(user_id)}").hex()
+
+
+def report_key(secret: bytes, post_id: int, user_id: int) -> str:
+    """Return the key that stops a member reporting one post twice without recording who reported it.
+
+    It is per post, so one member's reports cannot be grouped, and it never equals an author key.
+    """
+    return _digest(secret, f"report|{int(post_id)}|{int(user_id)}").hex()
 
 
 def week_index(at_utc: datetime) -> int:

@@ -127,6 +127,9 @@ _FORM_GROUPS: tuple[tuple[str, ...], ...] = (
     # Apostrophes are dropped before matching, so "don't" and "dont" are the same word.
     ("dont", "do not"),
     ("cant", "cannot", "can not"),
+    # British English writes "any more"; "unalive" is the euphemism people use where "kill" gets filtered.
+    ("anymore", "any more"),
+    ("unalive", "unalives", "unaliving", "unalived"),
 )
 _FORMS: dict[str, tuple[str, ...]] = {form: group for group in _FORM_GROUPS for form in group}
 

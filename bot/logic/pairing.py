@@ -10,8 +10,10 @@ The rules, in order of strength:
 4. Maximise the summed ``pair_weight``: new pairs over old repeats (older repeats cost less), then
    mentee-mentor pairs, then close UTC offsets.
 
-Rule 4 is approximate for speed: a greedy matching over a few good partners per member, improved by
-pair swaps, stays within 1% of an exact maximum-weight matching (see ``bench/pairing.py``).
+Rules 1-3 are exact (Edmonds' augmenting paths over every allowed pair, and an exhaustive search for
+the trio when the quick one fails). Rule 4 is approximate for speed: a greedy matching over a few good
+partners per member (every pair in small groups), mentee-mentor chains, and pair swaps stay within 1%
+of an exact maximum-weight matching (see ``bench/pairing.py``).
 """
 
 import random
@@ -24,7 +26,7 @@ from operator import itemgetter
 
 ROLES = ("peer", "mentor", "mentee")
 
-_PEER, _MENTOR, _MENTEE = 0, 1, 2
+_MENTOR, _MENTEE = 1, 2
 _ROLE_CODE = {role: code for code, role in enumerate(ROLES)}
 
 # Every allowed pair is worth at least _BASE so that adding a pair always adds weight.
@@ -196,6 +198,8 @@ def pair_round(
     else is in yet. The result depends only on the inputs and ``seed`` (which, mixed with
     ``round_index``, breaks ties between equally good partners).
     """
+    if recent_rounds < 0:
+        raise ValueError("recent_rounds cannot be negative")
     members = sorted(candidates, key=lambda c: c.user_id)
     _validate(members)
     if len(members) < 2:
@@ -222,7 +226,8 @@ def rejoin(
     within each, fewer recent repeats and then the higher summed weight win. Nobody the orphan avoids, or
     who avoids them, is ever chosen. Raises ValueError when there is nowhere to go.
     """
-    _validate([orphan])
+    # Only roles: the orphan listed again among the singles or groups is skipped below.
+    _validate([orphan, *singles, *(member for group in groups for member in group)], unique=False)
     index = build_history_index(history)
     avoided = {other for pair in avoid if orphan.user_id in pair for other in pair} - {orphan.user_id}
 
@@ -254,13 +259,13 @@ def rejoin(
     return tuple(sorted((orphan.user_id, *chosen)))
 
 
-def _validate(members: Sequence[Candidate]) -> None:
-    """Reject unknown roles and duplicate members, which would corrupt the matching."""
+def _validate(members: Sequence[Candidate], *, unique: bool = True) -> None:
+    """Reject unknown roles and (when ``unique``) duplicate members, which would corrupt the matching."""
     seen: set[int] = set()
     for member in members:
         if member.role not in _ROLE_CODE:
             raise ValueError(f"unknown role {member.role!r} for member {member.user_id}")
-        if member.user_id in seen:
+        if unique and member.user_id in seen:
             raise ValueError(f"member {member.user_id} is a candidate twice")
         seen.add(member.user_id)
 
@@ -673,8 +678,9 @@ class _Matcher:
     ) -> None:
         """Swap partners between two pairs, (i,b)+(c,d) -> (i,c)+(b,d), while the total weight grows.
 
-        Some new pair in an improving swap is heavier than one of its members' current pair, so it is
-        enough to look, from each member, at candidates heavier than its current pair.
+        In an improving swap, some new pair is heavier than the current pair of one of its members (else
+        the two new pairs could not outweigh the two old ones), so looking from each member only at the
+        candidates heavier than its current pair misses no swap whose heavier new pair is a candidate.
         """
         mate = self.mate
         mate_weight = self.mate_weight

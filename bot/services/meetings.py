@@ -216,9 +216,14 @@ async def skipped_keys(db: Database | Tx, meeting_ids: Sequence[int]) -> dict[in
     return out
 
 
-def expand(meeting: Meeting, after: datetime, before: datetime, skipped: dict[int, str]) -> list[Occurrence]:
-    """Return the meeting's occurrences starting in [after, before), marking skipped ones."""
-    if not meeting.active:
+def expand(
+    meeting: Meeting, after: datetime, before: datetime, skipped: dict[int, str], *, include_ended: bool = False
+) -> list[Occurrence]:
+    """Return the meeting's occurrences starting in [after, before), marking skipped ones.
+
+    An ended series has none, unless `include_ended` asks for its history.
+    """
+    if not meeting.active and not include_ended:
         return []
     return [
         Occurrence(meeting, start, int(start.timestamp()) in skipped)

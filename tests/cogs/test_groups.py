@@ -14,6 +14,7 @@ async def test_joining_welcomes_the_member_grants_the_role_and_suggests_own_remi
     assert reply.ephemeral
     assert "Welcome to **Tuesday Circle**" in reply.text
     assert "/reminders set" in reply.text and "Nobody else can set them for you" in reply.text
+    assert reply.buttons == ["Remind me 1 hour before", "1 day before", "No thanks"]
     assert world.members_role.id in world.guild.members[world.alice.id].roles
     group = (await groups_service.list_groups(running.bot.db, world.guild.id))[0]
     assert await groups_service.is_member(running.bot.db, group.id, world.alice.id)

@@ -139,6 +139,7 @@ class DiscordDouble(Driver):
         self.faults = Faults()
         self.gateways: list[_Gateway] = []
         self._tokens: dict[str, InteractionRecord] = {}
+        self._nonces: dict[tuple[int, str], int] = {}
         self._rate_window: list[float] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -535,10 +536,19 @@ class DiscordDouble(Driver):
             self._require(channel, SEND_MESSAGES_IN_THREADS)
         else:
             self._require(channel, SEND_MESSAGES)
+        nonce = body.get("nonce")
+        if nonce and body.get("enforce_nonce"):
+            # Discord returns the earlier message instead of posting a duplicate with the same nonce.
+            earlier = self._nonces.get((channel.id, str(nonce)))
+            if earlier is not None and earlier in self.messages:
+                return self.messages[earlier]
         message = message_payload(
             channel=channel, author=self.bot_user, body=body, attachments=self._attachments(files, body)
         )
         self.store_message(message)
+        if nonce:
+            message["nonce"] = str(nonce)
+            self._nonces[(channel.id, str(nonce))] = int(message["id"])
         intent = INTENT_DIRECT_MESSAGES if channel.type == DM else INTENT_GUILD_MESSAGES
         await self.dispatch("MESSAGE_CREATE", message, intent=intent)
         return message

@@ -1,0 +1,384 @@
+"""Member-owned reminders, the exactly-once delivery ledger, and each member's nudge preferences."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from bot.db import Database, Tx
+from bot.errors import UserError
+from bot.logic import nudging, timeparse
+from bot.logic.nudging import NudgeState, Outcome
+from bot.services import meetings as meetings_service
+from bot.services.meetings import SERIES, Meeting, Occurrence
+
+HORIZON = timedelta(days=15)  # longest lead (14 days) plus a margin
+STYLES = ("steady", "fading", "off")
+NUDGE = 0  # the meeting_id of ledger rows that are about the member, not one meeting
+HISTORY_DAYS = 120
+
+
+@dataclass(frozen=True)
+class Prefs:
+    user_id: int
+    style: str = "steady"
+    level: str = "full"
+    offer_sent_at: int | None = None
+    offer_answered: int = 0
+    offer_streak_start: int | None = None
+    last_welcome_back_at: int | None = None
+    buddy_alert_for: int | None = None
+    buddy_alert: int = 0
+    welcome_back: int = 1
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    quiet_timezone: str | None = None
+    suggestions_off: int = 0
+
+    @property
+    def nudge_state(self) -> NudgeState:
+        def at(value: int | None) -> datetime | None:
+            return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+        return NudgeState(
+            style=self.style,
+            level=self.level,
+            offer_sent_at=at(self.offer_sent_at),
+            offer_answered=bool(self.offer_answered),
+            offer_streak_start=at(self.offer_streak_start),
+            last_welcome_back_at=at(self.last_welcome_back_at),
+            buddy_alert_for=at(self.buddy_alert_for),
+        )
+
+    @property
+    def quiet(self) -> tuple[time, time, str] | None:
+        if self.quiet_start and self.quiet_end and self.quiet_timezone and self.quiet_start != self.quiet_end:
+            return time.fromisoformat(self.quiet_start), time.fromisoformat(self.quiet_end), self.quiet_timezone
+        return None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    id: int
+    user_id: int
+    guild_id: int
+    meeting_id: int | None
+    group_id: int | None
+    lead_minutes: int
+
+
+@dataclass(frozen=True)
+class Due:
+    """One reminder DM to deliver: who, which occurrence, how long before, and when."""
+
+    user_id: int
+    occurrence: Occurrence
+    lead_minutes: int
+    fire_at: datetime
+
+    @property
+    def kind(self) -> str:
+        return f"remind:{self.lead_minutes}"
+
+    @property
+    def key(self) -> tuple[int, int, int, str]:
+        return (self.user_id, self.occurrence.meeting.id, self.occurrence.key, self.kind)
+
+
+def nonce_for(key: Sequence[Any]) -> str:
+    """Derive Discord's message nonce from a ledger key, so Discord also drops a resend it already has."""
+    digest = hashlib.sha256("|".join(map(str, key)).encode()).hexdigest()
+    return str(int(digest[:16], 16))[:25]
+
+
+# ---------------------------------------------------------------------------------------------- preferences
+async def get_prefs(db: Database | Tx, user_id: int) -> Prefs:
+    """Return the member's preferences (defaults when they never chose)."""
+    row = await db.fetchone(
+        f"SELECT {', '.join(f.name for f in fields(Prefs))} FROM reminder_prefs WHERE user_id = ?", (user_id,)
+    )
+    return Prefs(**dict(row)) if row else Prefs(user_id)
+
+
+async def save_prefs(tx: Tx, user_id: int, **changes: Any) -> Prefs:
+    """Save some of the member's preferences."""
+    allowed = {f.name for f in fields(Prefs)} - {"user_id"}
+    if set(changes) - allowed:
+        raise TypeError(f"not preferences: {sorted(set(changes) - allowed)}")
+    await tx.execute("INSERT INTO reminder_prefs (user_id) VALUES (?) ON CONFLICT DO NOTHING", (user_id,))
+    if changes:
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        await tx.execute(f"UPDATE reminder_prefs SET {sets} WHERE user_id = ?", (*changes.values(), user_id))
+    return await get_prefs(tx, user_id)
+
+
+async def save_state(tx: Tx, user_id: int, state: NudgeState) -> Prefs:
+    """Store the nudge policy's state for a member."""
+
+    def epoch(value: datetime | None) -> int | None:
+        return int(value.timestamp()) if value else None
+
+    return await save_prefs(
+        tx,
+        user_id,
+        style=state.style,
+        level=state.level,
+        offer_sent_at=epoch(state.offer_sent_at),
+        offer_answered=int(state.offer_answered),
+        offer_streak_start=epoch(state.offer_streak_start),
+        last_welcome_back_at=epoch(state.last_welcome_back_at),
+        buddy_alert_for=epoch(state.buddy_alert_for),
+    )
+
+
+async def set_style(tx: Tx, user_id: int, style: str) -> Prefs:
+    """Choose steady, fading or off."""
+    prefs = await get_prefs(tx, user_id)
+    return await save_state(tx, user_id, nudging.with_style(prefs.nudge_state, style))
+
+
+async def set_quiet_hours(tx: Tx, user_id: int, start: str, end: str, zone: str) -> Prefs:
+    """Set hours with no DMs (start == end turns them off)."""
+    start_t, end_t = timeparse.parse_clock(start), timeparse.parse_clock(end)
+    zone = timeparse.validate_timezone(zone)
+    if start_t == end_t:
+        return await save_prefs(tx, user_id, quiet_start=None, quiet_end=None, quiet_timezone=None)
+    return await save_prefs(
+        tx, user_id, quiet_start=start_t.isoformat("minutes"), quiet_end=end_t.isoformat("minutes"), quiet_timezone=zone
+    )
+
+
+# ---------------------------------------------------------------------------------------------- reminders
+async def add_reminders(
+    tx: Tx,
+    *,
+    user_id: int,
+    guild_id: int,
+    leads: Iterable[timedelta],
+    now: datetime,
+    meeting_id: int | None = None,
+    group_id: int | None = None,
+) -> int:
+    """Set the member's own reminders for a meeting or all of a group's meetings; replace earlier leads."""
+    if (meeting_id is None) == (group_id is None):
+        raise TypeError("a reminder is for one meeting or one group")
+    await clear_reminders(tx, user_id, meeting_id=meeting_id, group_id=group_id)
+    added = 0
+    for lead in leads:
+        added += await tx.execute(
+            "INSERT INTO reminders (user_id, guild_id, meeting_id, group_id, lead_minutes, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (user_id, guild_id, meeting_id, group_id, int(lead.total_seconds() // 60), int(now.timestamp())),
+        )
+    return added
+
+
+async def clear_reminders(
+    tx: Tx, user_id: int, *, meeting_id: int | None = None, group_id: int | None = None, guild_id: int | None = None
+) -> int:
+    """Remove the member's reminders for a meeting, a group, a whole server, or everywhere."""
+    where, params = ["user_id = ?"], [user_id]
+    for column, value in (("meeting_id", meeting_id), ("group_id", group_id), ("guild_id", guild_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    return await tx.execute(f"DELETE FROM reminders WHERE {' AND '.join(where)}", tuple(params))
+
+
+async def list_reminders(db: Database | Tx, user_id: int, guild_id: int | None = None) -> list[Reminder]:
+    """Return the member's reminders."""
+    sql = "SELECT id, user_id, guild_id, meeting_id, group_id, lead_minutes FROM reminders WHERE user_id = ?"
+    params: list[Any] = [user_id]
+    if guild_id is not None:
+        sql += " AND guild_id = ?"
+        params.append(guild_id)
+    rows = await db.fetchall(sql + " ORDER BY guild_id, group_id, meeting_id, lead_minutes DESC", tuple(params))
+    return [Reminder(**dict(r)) for r in rows]
+
+
+async def meetings_with_reminders(db: Database | Tx, user_id: int | None = None) -> list[Meeting]:
+    """Return the active meetings someone (or this member) has reminders for."""
+    who = " AND r.user_id = ?" if user_id is not None else ""
+    params = (user_id, user_id) if user_id is not None else ()
+    rows = await db.fetchall(
+        "SELECT DISTINCT m.id FROM meetings m JOIN reminders r ON r.meeting_id = m.id WHERE m.cancelled_at IS NULL"
+        + who
+        + " UNION SELECT DISTINCT m.id FROM meetings m JOIN reminders r ON r.group_id = m.group_id"
+        " WHERE m.cancelled_at IS NULL" + who,
+        params,
+    )
+    found = [await meetings_service.meeting_by_id(db, r[0]) for r in rows]
+    return [m for m in found if m is not None]
+
+
+# ---------------------------------------------------------------------------------------------- planning
+async def plan_meeting(db: Database | Tx, meeting: Meeting, now: datetime) -> tuple[list[Due], datetime | None]:
+    """Return the reminders of this meeting due now (not yet in the ledger) and when the next one falls due."""
+    rows = await db.fetchall(
+        "SELECT r.user_id, r.lead_minutes FROM reminders r LEFT JOIN member_flags f ON f.user_id = r.user_id"
+        " WHERE (r.meeting_id = ? OR r.group_id = ?) AND f.dms_closed_at IS NULL",
+        (meeting.id, meeting.group_id),
+    )
+    if not rows or not meeting.active:
+        return [], None
+    leads: dict[int, set[int]] = {}
+    for r in rows:
+        leads.setdefault(r["user_id"], set()).add(r["lead_minutes"])
+    occurrences = [o for o in await meetings_service.upcoming(db, [meeting], now, days=HORIZON.days) if o.start > now]
+    if not occurrences:
+        return [], None
+    answers: dict[int, dict[int, str]] = {}
+    for r in await db.fetchall("SELECT user_id, occurrence, status FROM rsvps WHERE meeting_id = ?", (meeting.id,)):
+        answers.setdefault(r["user_id"], {})[r["occurrence"]] = r["status"]
+    delivered = {
+        (r["user_id"], r["occurrence"], r["kind"])
+        for r in await db.fetchall(
+            "SELECT user_id, occurrence, kind FROM deliveries WHERE meeting_id = ? AND occurrence >= ?",
+            (meeting.id, occurrences[0].key),
+        )
+    }
+    prefs = await _prefs_for(db, list(leads))
+    due: list[Due] = []
+    next_fire: datetime | None = None
+    for user_id, minutes in leads.items():
+        pref = prefs.get(user_id, Prefs(user_id))
+        chosen = [timedelta(minutes=m) for m in minutes]
+        effective = nudging.effective_lead_times(chosen, pref.nudge_state)
+        mine = answers.get(user_id, {})
+        for occ in occurrences:
+            if mine.get(occ.key, mine.get(SERIES)) == "not_going":
+                continue
+            for lead in effective:
+                item = Due(user_id, occ, int(lead.total_seconds() // 60), occ.start - lead)
+                if (user_id, occ.key, item.kind) in delivered:
+                    continue
+                fire = _after_quiet_hours(item.fire_at, pref)
+                if fire >= occ.start:
+                    continue  # quiet hours last until the meeting has begun: dropped
+                if fire <= now:
+                    due.append(Due(user_id, occ, item.lead_minutes, fire))
+                elif next_fire is None or fire < next_fire:
+                    next_fire = fire
+    return due, next_fire
+
+
+def _after_quiet_hours(at: datetime, prefs: Prefs) -> datetime:
+    quiet = prefs.quiet
+    if quiet is None or not timeparse.in_quiet_hours(at, *quiet):
+        return at
+    return timeparse.quiet_hours_end(at, *quiet)
+
+
+async def _prefs_for(db: Database | Tx, user_ids: list[int]) -> dict[int, Prefs]:
+    out: dict[int, Prefs] = {}
+    names = ", ".join(f.name for f in fields(Prefs))
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for row in await db.fetchall(f"SELECT {names} FROM reminder_prefs WHERE user_id IN ({marks})", tuple(chunk)):
+            out[row["user_id"]] = Prefs(**dict(row))
+    return out
+
+
+async def claim(tx: Tx, keys: Iterable[tuple[int, int, int, str]], now: datetime) -> list[tuple[int, int, int, str]]:
+    """Write each delivery into the ledger; return the ones this process now owns (others had them)."""
+    owned = []
+    for key in keys:
+        inserted = await tx.execute(
+            "INSERT INTO deliveries (user_id, meeting_id, occurrence, kind, status, claimed_at)"
+            " VALUES (?, ?, ?, ?, 'claimed', ?) ON CONFLICT DO NOTHING",
+            (*key, int(now.timestamp())),
+        )
+        if inserted:
+            owned.append(key)
+    return owned
+
+
+async def mark(tx: Tx, keys: Iterable[tuple[int, int, int, str]], status: str) -> None:
+    """Record how claimed deliveries ended: sent, dropped or failed."""
+    await tx.executemany(
+        "UPDATE deliveries SET status = ? WHERE user_id = ? AND meeting_id = ? AND occurrence = ? AND kind = ?",
+        [(status, *key) for key in keys],
+    )
+
+
+async def unfinished_claims(db: Database | Tx) -> list[tuple[int, int, int, str]]:
+    """Return deliveries claimed but never finished (a crash between the claim and the send)."""
+    rows = await db.fetchall("SELECT user_id, meeting_id, occurrence, kind FROM deliveries WHERE status = 'claimed'")
+    return [tuple(r) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------- nudges
+async def history(db: Database | Tx, guild_id: int, user_id: int, now: datetime) -> list[Outcome]:
+    """Return the member's past occurrences of meetings they chose to be involved in (reminders or RSVPs)."""
+    involved = await db.fetchall(
+        "SELECT DISTINCT m.id FROM meetings m LEFT JOIN reminders r ON r.user_id = ? AND (r.meeting_id = m.id"
+        " OR r.group_id = m.group_id) LEFT JOIN rsvps v ON v.meeting_id = m.id AND v.user_id = ?"
+        " WHERE m.guild_id = ? AND (r.id IS NOT NULL OR v.user_id IS NOT NULL)",
+        (user_id, user_id, guild_id),
+    )
+    outcomes: list[Outcome] = []
+    since = now - timedelta(days=HISTORY_DAYS)
+    for row in involved:
+        meeting = await meetings_service.meeting_by_id(db, row[0])
+        if meeting is None:
+            continue
+        skipped = (await meetings_service.skipped_keys(db, [meeting.id]))[meeting.id]
+        past = [
+            o
+            for o in meetings_service.expand(meeting, since, now, skipped, include_ended=True)
+            if not o.skipped and o.end <= now
+        ]
+        if meeting.cancelled_at:
+            past = [o for o in past if o.start.timestamp() < meeting.cancelled_at]
+        if not past:
+            continue
+        statuses = await meetings_service.rsvp_statuses(db, meeting.id, user_id, [o.key for o in past])
+        attended = {
+            r[0]
+            for r in await db.fetchall(
+                "SELECT occurrence FROM attendance WHERE meeting_id = ? AND user_id = ?", (meeting.id, user_id)
+            )
+        }
+        outcomes += [Outcome(o.start, statuses[o.key], o.key in attended) for o in past]
+    return sorted(outcomes, key=lambda o: o.start)
+
+
+async def involved_members(db: Database | Tx, meeting: Meeting) -> list[int]:
+    """Return who has reminders or RSVPs for this meeting (the members whose nudges may change after it)."""
+    rows = await db.fetchall(
+        "SELECT user_id FROM reminders WHERE meeting_id = ? OR group_id = ?"
+        " UNION SELECT user_id FROM rsvps WHERE meeting_id = ?",
+        (meeting.id, meeting.group_id, meeting.id),
+    )
+    return [r[0] for r in rows]
+
+
+async def pending_offers(db: Database | Tx) -> list[Prefs]:
+    """Return members with an unanswered fading offer (their 7-day timer is rebuilt at start)."""
+    names = ", ".join(f.name for f in fields(Prefs))
+    rows = await db.fetchall(
+        f"SELECT {names} FROM reminder_prefs WHERE style = 'fading' AND offer_sent_at IS NOT NULL"
+        " AND offer_answered = 0 AND level = 'full'"
+    )
+    return [Prefs(**dict(r)) for r in rows]
+
+
+def parse_target(value: str) -> tuple[str, int | None]:
+    """Read a `/reminders set meeting:` value: a meeting id, `all:<group id>`, or `all`."""
+    value = (value or "").strip()
+    if value.casefold() == "all":
+        return "all", None
+    if value.startswith("all:") and value[4:].isdigit():
+        return "group", int(value[4:])
+    return "meeting", None
+
+
+def require_leads(text: str) -> list[timedelta]:
+    """Parse `before`, with the bot's wording on top of the parser's."""
+    if not (text or "").strip():
+        raise UserError("Say how long before, e.g. `1h`, `1d` or `30m, 1d`.")
+    return timeparse.parse_lead_times(text)
