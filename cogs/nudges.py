@@ -92,14 +92,13 @@ class Nudges(commands.Cog):
         by_key = {d.key: d for d in due}
         async with self.bot.db.transaction() as tx:
             owned = await svc.claim(tx, by_key, self.bot.clock.now())
-        results = await asyncio.gather(*(self._send_reminder(by_key[k]) for k in owned))
-        outcome: dict[str, list] = {"sent": [], "dropped": [], "failed": []}
-        for key, status in zip(owned, results, strict=True):
-            outcome[status].append(key)
+        await asyncio.gather(*(self._send_and_record(by_key[k]) for k in owned))
+
+    async def _send_and_record(self, item: Due) -> None:
+        status = await self._send_reminder(item)
+        # Recorded as soon as it is known, so a crash mid-fan-out re-sends only what was truly unfinished.
         async with self.bot.db.transaction() as tx:
-            for status, keys in outcome.items():
-                if keys:
-                    await svc.mark(tx, keys, status)
+            await svc.mark(tx, [item.key], status)
 
     async def _send_reminder(self, item: Due) -> str:
         if item.occurrence.start <= self.bot.clock.now():
@@ -133,10 +132,7 @@ class Nudges(commands.Cog):
         if drop:
             async with self.bot.db.transaction() as tx:
                 await svc.mark(tx, drop, "dropped")
-        results = await asyncio.gather(*(self._send_reminder(d) for d in resend))
-        async with self.bot.db.transaction() as tx:
-            for item, status in zip(resend, results, strict=True):
-                await svc.mark(tx, [item.key], status)
+        await asyncio.gather(*(self._send_and_record(d) for d in resend))
 
     # ------------------------------------------------------------------ nudges after each meeting
     @commands.Cog.listener()

@@ -1,0 +1,297 @@
+"""What check-ins look like on Discord: posts, the draft a member is still deciding about, persistent buttons,
+the mod-log, resources and the history chart. Shared by the check-in, safety and moderation cogs."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+import discord
+
+from bot.client import reply
+from bot.logic.crisis import DEFAULT_RESOURCES
+from bot.logic.moods import MOODS, mood_label
+from bot.services.checkins import AnonPost
+from bot.services.groups import Group
+from cogs._ui import ALERT, CALM, WARM, GuardedView, guarded
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+DRAFT_TIMEOUT = 600
+
+
+# ---------------------------------------------------------------------------------------------- rendering
+def _protected(note: str, content_warning: str | None) -> str:
+    """Hide a note behind a spoiler with a warning line; pipes are escaped so the note cannot end it early."""
+    if not content_warning:
+        return note
+    return f"⚠️ **Content warning:** {content_warning}\n||{note.replace('|', chr(92) + '|')}||"
+
+
+def render_post(post: AnonPost) -> str:
+    """Render an anonymous check-in as it appears in the group's channel."""
+    lines = [f"🕊️ **{post.alias}** checked in · {mood_label(post.mood)}"]
+    if post.note:
+        lines.append(_protected(post.note, post.content_warning))
+    elif post.content_warning:
+        lines.append(f"⚠️ **Content warning:** {post.content_warning}")
+    lines.append("-# Anonymous. Reply in the thread, or with `/checkin-reply`. Aliases change every Monday.")
+    return "\n".join(lines)
+
+
+def render_reply(reply_post: AnonPost, parent: AnonPost) -> str:
+    """Render an anonymous reply in a check-in's thread; the original author is marked as such."""
+    who = f"**{reply_post.alias}**" + (" (who posted this)" if reply_post.author_key == parent.author_key else "")
+    return f"💬 {who}: {reply_post.note}"
+
+
+def render_named(user_mention: str, mood: int, note: str | None, content_warning: str | None) -> str:
+    """Render a check-in shared under the member's own name."""
+    lines = [f"{user_mention} checked in · {mood_label(mood)}"]
+    if note:
+        lines.append(_protected(note, content_warning))
+    return "\n".join(lines)
+
+
+def held_embed(post: AnonPost, group: Group, crisis: Sequence[str]) -> discord.Embed:
+    """Render a post waiting for a moderator in vetted mode."""
+    kind = "reply" if post.is_reply else "check-in"
+    embed = discord.Embed(
+        title=f"Anonymous {kind} waiting for approval · {group.name}",
+        description=render_post(post) if not post.is_reply else f"💬 **{post.alias}**: {post.note}",
+        colour=ALERT if crisis else WARM,
+    )
+    if crisis:
+        embed.add_field(
+            name="⚠️ Possible crisis language",
+            value=f"Matched: {', '.join(crisis)}. The author was shown the crisis resources privately.",
+            inline=False,
+        )
+    embed.set_footer(text=f"Post {post.id} · the author is not known to moderators, only the alias")
+    return embed
+
+
+def resources_embed(text: str | None, *, title: str = "Support, right now") -> discord.Embed:
+    """Render crisis and support resources (the server's own text, or the international default)."""
+    return discord.Embed(title=title, description=(text or DEFAULT_RESOURCES)[:4096], colour=CALM)
+
+
+# ---------------------------------------------------------------------------------------------- the mod-log
+def moderator_mentions(guild: discord.Guild) -> tuple[str, discord.AllowedMentions]:
+    """Return mentions of the roles that can manage the server (the owner when there are none)."""
+    roles = [
+        r
+        for r in guild.roles
+        if not r.is_default() and not r.managed and (r.permissions.manage_guild or r.permissions.administrator)
+    ]
+    if roles:
+        return " ".join(r.mention for r in roles), discord.AllowedMentions(everyone=False, users=False, roles=roles)
+    owner = discord.Object(guild.owner_id) if guild.owner_id else None
+    return (f"<@{guild.owner_id}>" if owner else ""), discord.AllowedMentions(
+        everyone=False, roles=False, users=[owner] if owner else False
+    )
+
+
+def modlog_channel(bot: Any, channel_id: int | None) -> discord.TextChannel | None:
+    """Return the mod-log channel if it is set and still exists."""
+    channel = bot.get_channel(channel_id) if channel_id else None
+    return channel if isinstance(channel, discord.TextChannel) else None
+
+
+async def send_modlog(bot: Any, channel_id: int | None, **message: Any) -> discord.Message | None:
+    """Post in the mod-log; return None (logged) when it is not set or Discord refuses."""
+    channel = modlog_channel(bot, channel_id)
+    if channel is None:
+        return None
+    message.setdefault("allowed_mentions", NO_MENTIONS)
+    try:
+        return await channel.send(**message)
+    except discord.HTTPException:
+        log.warning("Could not post in the mod-log of guild %s", channel.guild.id, exc_info=True)
+        return None
+
+
+def jump_url(guild_id: int, channel_id: int | None, message_id: int | None) -> str:
+    """Return a link to a message."""
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+# ---------------------------------------------------------------------------------------------- answering
+async def answer(interaction: discord.Interaction, content: str | None = None, **kwargs: Any) -> None:
+    """Answer a command ephemerally, or replace the message a button or menu was clicked on."""
+    if interaction.type is discord.InteractionType.component and not interaction.response.is_done():
+        file = kwargs.pop("file", None)
+        kwargs.setdefault("embed", None)
+        kwargs.setdefault("view", None)
+        await interaction.response.edit_message(content=content, attachments=[file] if file else [], **kwargs)
+        return
+    await reply(interaction, content, **{k: v for k, v in kwargs.items() if v is not None})
+
+
+# ---------------------------------------------------------------------------------------------- persistent buttons
+class ReachOutButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safety:reach:(?P<guild>[0-9]+)"):
+    """ "Ask a person to reach out": the member's consent to be contacted by a server's peer helpers."""
+
+    def __init__(self, guild_id: int, label: str = "Ask a person to reach out") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80], style=discord.ButtonStyle.primary, emoji="🤝", custom_id=f"safety:reach:{guild_id}"
+            )
+        )
+        self.guild_id = guild_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(int(match["guild"]), item.label or "Ask a person to reach out")
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.get_cog("Safety").reach_out(interaction, self.guild_id)
+
+
+class ClaimButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safety:claim:(?P<id>[0-9]+)"):
+    """ "I'm on it": a helper takes a request for someone to reach out."""
+
+    def __init__(self, escalation_id: int, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="I'm on it",
+                style=discord.ButtonStyle.success,
+                custom_id=f"safety:claim:{escalation_id}",
+                disabled=disabled,
+            )
+        )
+        self.escalation_id = escalation_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(int(match["id"]))
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.get_cog("Safety").claim(interaction, self.escalation_id)
+
+
+class ReviewButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"anon:(?P<verdict>approve|reject):(?P<id>[0-9]+)"
+):
+    """Approve or Reject on a post held in the mod-log (vetted mode)."""
+
+    def __init__(self, verdict: str, post_id: int) -> None:
+        approve = verdict == "approve"
+        super().__init__(
+            discord.ui.Button(
+                label="Approve" if approve else "Reject",
+                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
+                custom_id=f"anon:{verdict}:{post_id}",
+            )
+        )
+        self.verdict, self.post_id = verdict, post_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(match["verdict"], int(match["id"]))
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.get_cog("Moderation").review(interaction, self.post_id, self.verdict)
+
+
+def persistent_view(*items: discord.ui.Item) -> discord.ui.View:
+    """Wrap persistent items in a view that never times out."""
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view
+
+
+# ---------------------------------------------------------------------------------------------- the draft
+@dataclass(frozen=True)
+class Draft:
+    """A check-in the member has written but not yet placed (group to pick, or a share mode to change)."""
+
+    mood: int
+    share: str
+    note: str | None = None
+    content_warning: str | None = None
+    group_id: int | None = None
+
+
+class DraftView(GuardedView):
+    """Keeps a member's words while they choose a group or another way to share; nothing is saved until then."""
+
+    def __init__(
+        self, cog: Any, draft: Draft, owner: discord.Interaction, *, groups: Sequence[Group] = (), named: bool = False
+    ) -> None:
+        super().__init__(timeout=DRAFT_TIMEOUT)
+        self.cog, self.draft, self.owner = cog, draft, owner
+        if groups:
+            menu = discord.ui.Select(
+                placeholder="Which group?",
+                options=[discord.SelectOption(label=g.name[:100], value=str(g.id)) for g in groups[:25]],
+            )
+            menu.callback = self._picked
+            self.add_item(menu)
+        if named:
+            self._button("Share by name instead", discord.ButtonStyle.primary, replace(draft, share="named"))
+        self._button("Keep it private", discord.ButtonStyle.secondary, replace(draft, share="private", group_id=None))
+
+    def _button(self, label: str, style: discord.ButtonStyle, draft: Draft) -> None:
+        button = discord.ui.Button(label=label, style=style)
+
+        async def chosen(interaction: discord.Interaction) -> None:
+            self.stop()
+            await self.cog.submit(interaction, draft)
+
+        button.callback = chosen
+        self.add_item(button)
+
+    async def _picked(self, interaction: discord.Interaction) -> None:
+        self.stop()
+        value = interaction.data["values"][0]  # type: ignore[index]
+        await self.cog.submit(interaction, replace(self.draft, group_id=int(value)))
+
+    async def on_timeout(self) -> None:
+        try:
+            await self.owner.edit_original_response(
+                content="I didn't save or share that check-in because nothing was picked. Run `/checkin` again "
+                "whenever you like.",
+                view=None,
+            )
+        except discord.HTTPException:
+            pass
+
+
+# ---------------------------------------------------------------------------------------------- the chart
+def mood_chart(values: Sequence[float | None], first_day: date, title: str) -> bytes | None:
+    """Draw the daily mood as a PNG, or return None when matplotlib (the `charts` extra) is not installed."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    days = [first_day + timedelta(days=i) for i in range(len(values))]
+    figure = Figure(figsize=(8, 3.4), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    # NaN breaks the line on days without a check-in instead of drawing across them as if they happened.
+    axes.plot(days, [v if v is not None else float("nan") for v in values], color="#4F9D9A", linewidth=2)
+    axes.scatter([d for d, v in zip(days, values, strict=True) if v is not None], [v for v in values if v is not None],
+                 color="#4F9D9A", zorder=3)  # fmt: skip
+    axes.set_ylim(0.6, 5.4)
+    axes.set_yticks(list(MOODS), [MOODS[m][0] for m in MOODS])
+    axes.grid(axis="y", alpha=0.25)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    axes.set_title(title, loc="left")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
