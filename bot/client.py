@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # Explicit, so a stray file in cogs/ is never loaded by accident (a test checks this list is complete).
 EXTENSIONS: tuple[str, ...] = (
     "cogs.setup",
+    "cogs.checkins",
+    "cogs.safety",
+    "cogs.moderation",
     "cogs.groups",
     "cogs.meetings",
     "cogs.rsvp",

@@ -32,14 +32,16 @@ _ROLE_CODE = {role: code for code, role in enumerate(ROLES)}
 # Every allowed pair is worth at least _BASE so that adding a pair always adds weight.
 _BASE = 1.0
 # Each preference outweighs everything below it for a single pair: a never-met pair beats any repeat
-# whatever the roles and offsets (6 > 1.5 + 3 + 1), and a repeat from long ago beats a recent one.
-_NOVELTY = 6.0
+# whatever the roles and offsets (8 > 1.5 + 4 + 1), and a repeat from long ago beats a recent one.
+_NOVELTY = 8.0
 _OLD_REPEAT = 1.5
-# Mentee-mentor beats anything with a peer, which beats two mentors or two mentees together.
+# Mentee-mentor beats anything with a peer, which beats two mentors or two mentees together. A mentee
+# with a mentor and two peers together (4 + 1.5) beat both with a peer (1.5 + 1.5) by more than two
+# pairs' offsets can make up (2), so no trade of offsets ever splits a mentee from their mentor.
 _ROLE_BONUS = (
     (1.5, 1.5, 1.5),
-    (1.5, 0.0, 3.0),
-    (1.5, 3.0, 0.0),
+    (1.5, 0.0, 4.0),
+    (1.5, 4.0, 0.0),
 )
 # Close offsets are the weakest preference: at most 1, less than one step between role bonuses.
 _CLOSENESS = 1.0
@@ -54,9 +56,9 @@ _ALL_PAIRS_UP_TO = 160
 # How many partners a member proposes from each role, by its own role (peer, mentor, mentee order):
 # mentors and mentees look mostly at each other, peers at everyone.
 _PROPOSALS = (
-    (8, 3, 3),
-    (4, 1, 8),
-    (4, 8, 1),
+    (5, 2, 2),
+    (3, 1, 6),
+    (3, 6, 1),
 )
 # How many never-met partners a member stuck with an old partner gets among the others stuck.
 _STALE_QUOTA = 3
@@ -696,6 +698,10 @@ class _Matcher:
                 if b < 0:
                     continue
                 current = mate_weight[i]
+                # The best swap for i, not the first: a member stuck with an old partner should take
+                # another stuck member's partner before splitting a good pair.
+                best_gain = _EPSILON
+                best: tuple[int, int, float, float] | None = None
                 for w_ic, c in partners[i]:
                     if w_ic <= current + _EPSILON:
                         break
@@ -705,16 +711,18 @@ class _Matcher:
                     others = mate_weight[c]
                     # An upper bound first (b and d as a never-met pair) skips most history lookups.
                     bound = _NEW_PAIR + _ROLE_BONUS[roles[b]][roles[d]] + _closeness(offsets[b], offsets[d])
-                    if w_ic + bound <= current + others + _EPSILON:
+                    if w_ic + bound - current - others <= best_gain:
                         continue
                     w_bd = weight(b, d)
-                    if w_bd is None or w_ic + w_bd <= current + others + _EPSILON:
-                        continue
+                    if w_bd is not None and w_ic + w_bd - current - others > best_gain:
+                        best_gain = w_ic + w_bd - current - others
+                        best = (c, d, w_ic, w_bd)
+                if best is not None:
+                    c, d, w_ic, w_bd = best
                     mate[i], mate[c], mate[b], mate[d] = c, i, d, b
                     mate_weight[i] = mate_weight[c] = w_ic
                     mate_weight[b] = mate_weight[d] = w_bd
                     improved = True
-                    break
             if not improved:
                 return
 
@@ -886,11 +894,17 @@ def _neighbour_sets(n: int, groups: Iterable[frozenset[int]], position: Mapping[
     sets: list[set[int]] = [set() for _ in range(n)]
     where = position.get
     for group in groups:
+        if len(group) == 2:
+            # Pairs are nearly all the groups: the short way.
+            a, b = group
+            i, j = where(a), where(b)
+            if i is not None and j is not None and i != j:
+                sets[i].add(j)
+                sets[j].add(i)
+            continue
         present = [i for i in map(where, group) if i is not None]
         for i in present:
-            sets[i].update(present)
-    for i, fellows in enumerate(sets):
-        fellows.discard(i)
+            sets[i].update(x for x in present if x != i)
     return sets
 
 

@@ -201,7 +201,9 @@ def parse_pause_until(text: str, tz: str, now: datetime) -> datetime:
         try:
             day = date(year, month, dom)
         except ValueError:
-            raise UserError(f"`{original}` isn't a real date. Dates are written year-month-day, e.g. `2026-12-01`.")
+            raise UserError(
+                f"`{original}` isn't a real date. Dates are written year-month-day, e.g. `2026-12-01`."
+            ) from None
     elif relative and relative["unit"] in _UNITS:
         day = today + timedelta(days=int(relative["n"]) * _UNITS[relative["unit"]])
     elif typed == "tomorrow":

@@ -316,7 +316,7 @@ class Driver:
         for option in options:
             name = option["name"]
             if name not in values:
-                if option.get("required") and name != focused:
+                if option.get("required") and focused is None:  # autocomplete carries partial options
                     raise CommandError(f"option {name!r} is required")
                 continue
             if name == focused:

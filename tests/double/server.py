@@ -607,6 +607,8 @@ class DiscordDouble(Driver):
         if len(parts) > 3:  # from a message
             self._message(parts[1], parts[3])
             thread_type = PUBLIC_THREAD
+            if int(parts[3]) in self.channels:
+                raise DiscordError(400, 160004, "A thread has already been created for this message")
         needed = CREATE_PRIVATE_THREADS if thread_type == PRIVATE_THREAD else CREATE_PUBLIC_THREADS
         self._require(parent, needed)
         thread = Channel(
