@@ -38,6 +38,10 @@ def _batch_key(item: OutboxItem) -> tuple:
     return (item.kind, item.pairing_id, item.next_pairing_id, item.newcomer_id)
 
 
+def _nonce(ref: int) -> str:
+    return f"peerbot-buddy-{ref}"[:25]
+
+
 class BuddyDelivery:
     """Set up pairings' threads and deliver the buddy outbox, one group at a time."""
 
@@ -238,7 +242,8 @@ class BuddyDelivery:
         async with self.bot.db.transaction() as tx:
             if not await svc.mark_attempted(tx, ids, self.now):
                 return  # superseded (a new round, or they left) while we were busy
-        await channel.send(**message)
+        # The nonce makes Discord itself drop a resend within its window; the ref in the footer covers the rest.
+        await channel.send(**message, nonce=_nonce(ids[0]))
         await self._delivered(ids)
 
     async def _dm_once(self, group: Group, item: OutboxItem, message: dict | None) -> None:
@@ -253,7 +258,7 @@ class BuddyDelivery:
         async with self.bot.db.transaction() as tx:
             if not await svc.mark_attempted(tx, [item.id], self.now):
                 return
-        sent = await send_dm(self.bot, item.user_id, **message)
+        sent = await send_dm(self.bot, item.user_id, **message, nonce=_nonce(item.id))
         async with self.bot.db.transaction() as tx:
             if sent is None:
                 # DMs closed: never a public fallback; they hear at their next command.

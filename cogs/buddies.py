@@ -51,6 +51,10 @@ class Buddies(commands.Cog):
         detach_setup_commands(self.bot, setup_pairing)
         self.bot.scheduler.cancel_prefix("buddies:")
 
+    async def current_buddies(self, guild_id: int, user_id: int) -> list[int]:
+        """Return who a member is paired with now in this server (the reminders' buddy alert asks this)."""
+        return await svc.current_buddies(self.bot.db, guild_id, user_id)
+
     # ---------------------------------------------------------------- jobs
 
     def plan_round(self, group_id: int, due_at: datetime) -> None:

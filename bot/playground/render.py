@@ -20,7 +20,7 @@ def relative(at: datetime, now: datetime) -> str:
     size = abs(seconds)
     for unit, span in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if size >= span:
-            count = int(round(size / span))
+            count = round(size / span)
             words = f"{count} {unit}{'s' if count != 1 else ''}"
             return f"in {words}" if seconds > 0 else f"{words} ago"
     return "now"

@@ -454,6 +454,19 @@ async def current_pairing(db: Db, group_id: int, user_id: int) -> Pairing | None
     return found[0] if found else None
 
 
+async def current_buddies(db: Db, guild_id: int, user_id: int) -> list[int]:
+    """Return everyone a member is paired with now, across the server's active groups."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT other.user_id FROM buddy_pairing_members me"
+        " JOIN buddy_pairings p ON p.id = me.pairing_id AND p.ended_at IS NULL"
+        " JOIN groups g ON g.id = p.group_id AND g.guild_id = ? AND g.archived_at IS NULL"
+        " JOIN buddy_pairing_members other ON other.pairing_id = p.id AND other.left_at IS NULL"
+        " WHERE me.user_id = ? AND me.left_at IS NULL AND other.user_id <> me.user_id ORDER BY other.user_id",
+        (guild_id, user_id),
+    )
+    return [r["user_id"] for r in rows]
+
+
 async def pairing_profiles(db: Db, pairing_: Pairing) -> list[Profile]:
     """Return the profiles of a pairing's current members, in the order they joined it."""
     profiles = []
