@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 # Explicit, so a stray file in cogs/ is never loaded by accident (a test checks this list is complete).
 EXTENSIONS: tuple[str, ...] = (
     "cogs.setup",
+    "cogs.buddies",
     "cogs.checkins",
+    "cogs.journal",
     "cogs.safety",
     "cogs.moderation",
     "cogs.groups",
@@ -42,6 +44,19 @@ INTENTS = discord.Intents.none()
 INTENTS.guilds = True
 INTENTS.members = True
 INTENTS.voice_states = True
+
+
+# At DEBUG, discord.py logs HTTP bodies and gateway payloads and aiosqlite logs every statement with its
+# parameters: check-in notes next to the id of who wrote them.
+PAYLOAD_LOGGERS = ("discord.http", "discord.gateway", "aiosqlite")
+
+
+def keep_payloads_out_of_logs() -> None:
+    """Pin discord.py's payload loggers to INFO or above, however logging was configured (tests included)."""
+    for name in PAYLOAD_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:  # NOTSET would inherit a DEBUG root
+            logger.setLevel(logging.INFO)
 
 
 def apply_endpoints(settings: Settings) -> None:
@@ -159,6 +174,7 @@ class PeerBot(commands.Bot):
         **options: Any,
     ) -> None:
         apply_endpoints(settings)
+        keep_payloads_out_of_logs()
         options.setdefault("intents", INTENTS)
         options.setdefault("help_command", None)
         options.setdefault("allowed_mentions", discord.AllowedMentions(everyone=False, users=True, roles=True))

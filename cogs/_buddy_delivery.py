@@ -180,7 +180,7 @@ class BuddyDelivery:
         ):
             return True  # its pairing is not set up yet (that failed and will be retried)
         cadence = await svc.get_cadence(db, group.id)
-        next_round_at = cadence.next_round_at if cadence and cadence.enabled else None
+        next_round_at = cadence.next_round_at if cadence and cadence.enabled and not group.archived else None
         thread = None
         if target is not None and target.via == "thread":
             thread = await self._fetch_thread(guild, target.thread_id)

@@ -10,7 +10,16 @@ import discord
 from discord import app_commands
 
 from bot.logic.timeparse import search_timezones
-from bot.services.buddies import Cadence, Departure, JoinResult, MemberStatus, Pairing, Profile, RoundOutcome
+from bot.services.buddies import (
+    ROUND_HOUR,
+    Cadence,
+    Departure,
+    JoinResult,
+    MemberStatus,
+    Pairing,
+    Profile,
+    RoundOutcome,
+)
 from bot.services.groups import Group
 from cogs._ui import CALM, WARM, when
 
@@ -317,9 +326,9 @@ def cadence_text(group: Group, cadence: Cadence, active: int, warning: str | Non
         text = f"Buddy pairing rounds are off for **{group.name}**. Current buddies keep their chats."
     else:
         day = f" on {WEEKDAY_CHOICES[cadence.weekday].name}s" if cadence.weekday is not None else ""
-        zone = group.timezone or "UTC"
+        at = f"{ROUND_HOUR:02d}:00 ({group.timezone or 'UTC'})"
         text = (
-            f"Buddy pairing for **{group.name}**: every {cadence.every_days} days{day}, at 10:00 ({zone}). "
+            f"Buddy pairing for **{group.name}**: every {cadence.every_days} days{day}, at {at}. "
             f"The next round is {when(cadence.next_round_at)}. {active} member{'s' if active != 1 else ''} "
             "taking part so far; members opt in with `/buddy join`, and `/buddy pair-now` runs a round at once."
         )
@@ -349,7 +358,8 @@ def status_embed(statuses: Sequence[MemberStatus], avoided: Sequence[int], now: 
             elif status.pairing.via == "dm":
                 lines.append("You were introduced by DM.")
         elif not profile.paused(now):
-            lines.append("No buddy right now: you'll be paired as soon as someone is free, or at the next round.")
+            later = ", or at the next round" if status.next_round_at else ""
+            lines.append(f"No buddy right now: you'll be paired as soon as someone is free{later}.")
         if status.next_round_at:
             lines.append(f"Next round: {when(status.next_round_at)}")
         embed.add_field(name=status.group.name, value="\n".join(lines)[:1024], inline=False)

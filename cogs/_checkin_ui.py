@@ -1,23 +1,26 @@
 """What check-ins look like on Discord: posts, the draft a member is still deciding about, persistent buttons,
-the mod-log, resources and the history chart. Shared by the check-in, safety and moderation cogs."""
+the mod-log, resources and autocomplete. Shared by the check-in, journal, safety and moderation cogs."""
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import discord
+from discord import app_commands
 
 from bot.client import reply
 from bot.logic.crisis import DEFAULT_RESOURCES
-from bot.logic.moods import MOODS, mood_label
+from bot.logic.moods import mood_label
+from bot.services import checkins as checkins_service
+from bot.services import groups as groups_service
 from bot.services.checkins import AnonPost
-from bot.services.groups import Group
+from bot.services.groups import Group, GuildSettings
 from cogs._ui import ALERT, CALM, WARM, GuardedView, guarded
 
 log = logging.getLogger(__name__)
@@ -31,7 +34,8 @@ def _protected(note: str, content_warning: str | None) -> str:
     """Hide a note behind a spoiler with a warning line; pipes are escaped so the note cannot end it early."""
     if not content_warning:
         return note
-    return f"⚠️ **Content warning:** {content_warning}\n||{note.replace('|', chr(92) + '|')}||"
+    escaped = note.replace("|", "\\|")
+    return f"⚠️ **Content warning:** {content_warning}\n||{escaped}||"
 
 
 def render_post(post: AnonPost) -> str:
@@ -82,6 +86,34 @@ def resources_embed(text: str | None, *, title: str = "Support, right now") -> d
     return discord.Embed(title=title, description=(text or DEFAULT_RESOURCES)[:4096], colour=CALM)
 
 
+def crisis_extras(settings: GuildSettings, guild_id: int) -> tuple[discord.Embed, discord.ui.View | None]:
+    """Return the resources and, when the server can take it, the "Ask a person to reach out" button."""
+    embed = resources_embed(settings.resources_text)
+    if not settings.modlog_channel_id:
+        return embed, None
+    embed.set_footer(
+        text="Press the button and one of this server's peer helpers will reach out to you. "
+        "Nothing is sent to anyone unless you press it."
+    )
+    return embed, persistent_view(ReachOutButton(guild_id))
+
+
+def blocked_text(until: int) -> str:
+    """Tell a blocked author, kindly, what happened and what still works."""
+    return (
+        f"A moderator has paused anonymous sharing for you in this server until <t:{until}:F> (<t:{until}:R>). "
+        "You can still check in privately or share under your name, and `/resources` is always here."
+    )
+
+
+def timezone_of(settings: GuildSettings) -> ZoneInfo:
+    """Return the server's time zone for counting days (UTC when unset or unknown)."""
+    try:
+        return ZoneInfo(settings.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 # ---------------------------------------------------------------------------------------------- the mod-log
 def moderator_mentions(guild: discord.Guild) -> tuple[str, discord.AllowedMentions]:
     """Return mentions of the roles that can manage the server (the owner when there are none)."""
@@ -122,6 +154,30 @@ def jump_url(guild_id: int, channel_id: int | None, message_id: int | None) -> s
     return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
 
 
+# ---------------------------------------------------------------------------------------------- autocomplete
+async def my_groups_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Offer the member's own groups in this server."""
+    groups = await groups_service.member_groups(interaction.client.db, interaction.guild_id, interaction.user.id)
+    needle = current.casefold()
+    return [app_commands.Choice(name=g.name, value=str(g.id)) for g in groups if needle in g.name.casefold()][:25]
+
+
+async def post_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Offer recent anonymous check-ins in the member's groups, the thread it is typed in first."""
+    db, now = interaction.client.db, interaction.client.clock.now()
+    group_ids = await checkins_service.member_group_ids(db, interaction.user.id)
+    posts = await checkins_service.recent_posts(db, group_ids, now - timedelta(days=14))
+    posts.sort(key=lambda p: p.thread_id != interaction.channel_id)
+    choices = []
+    for post in posts:
+        hours = max(0, int(now.timestamp() - (post.published_at or 0)) // 3600)
+        ago = f"{hours}h ago" if hours < 48 else f"{hours // 24}d ago"
+        name = f"{post.alias} · {mood_label(post.mood)} · {ago}"
+        if current.casefold() in name.casefold():
+            choices.append(app_commands.Choice(name=name[:100], value=str(post.id)))
+    return choices[:25]
+
+
 # ---------------------------------------------------------------------------------------------- answering
 async def answer(interaction: discord.Interaction, content: str | None = None, **kwargs: Any) -> None:
     """Answer a command ephemerally, or replace the message a button or menu was clicked on."""
@@ -136,7 +192,7 @@ async def answer(interaction: discord.Interaction, content: str | None = None, *
 
 # ---------------------------------------------------------------------------------------------- persistent buttons
 class ReachOutButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safety:reach:(?P<guild>[0-9]+)"):
-    """ "Ask a person to reach out": the member's consent to be contacted by a server's peer helpers."""
+    """The "Ask a person to reach out" button: the member's consent to be contacted by a server's peer helpers."""
 
     def __init__(self, guild_id: int, label: str = "Ask a person to reach out") -> None:
         super().__init__(
@@ -156,7 +212,7 @@ class ReachOutButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safet
 
 
 class ClaimButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safety:claim:(?P<id>[0-9]+)"):
-    """ "I'm on it": a helper takes a request for someone to reach out."""
+    """The "I'm on it" button: a helper takes a request for someone to reach out."""
 
     def __init__(self, escalation_id: int, *, disabled: bool = False) -> None:
         super().__init__(
@@ -266,32 +322,3 @@ class DraftView(GuardedView):
             )
         except discord.HTTPException:
             pass
-
-
-# ---------------------------------------------------------------------------------------------- the chart
-def mood_chart(values: Sequence[float | None], first_day: date, title: str) -> bytes | None:
-    """Draw the daily mood as a PNG, or return None when matplotlib (the `charts` extra) is not installed."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        return None
-    days = [first_day + timedelta(days=i) for i in range(len(values))]
-    figure = Figure(figsize=(8, 3.4), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    # NaN breaks the line on days without a check-in instead of drawing across them as if they happened.
-    axes.plot(days, [v if v is not None else float("nan") for v in values], color="#4F9D9A", linewidth=2)
-    axes.scatter([d for d, v in zip(days, values, strict=True) if v is not None], [v for v in values if v is not None],
-                 color="#4F9D9A", zorder=3)  # fmt: skip
-    axes.set_ylim(0.6, 5.4)
-    axes.set_yticks(list(MOODS), [MOODS[m][0] for m in MOODS])
-    axes.grid(axis="y", alpha=0.25)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    axes.set_title(title, loc="left")
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()

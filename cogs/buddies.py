@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Literal
@@ -38,18 +39,25 @@ class Buddies(commands.Cog):
     def __init__(self, bot: PeerBot) -> None:
         self.bot = bot
         self.delivery = BuddyDelivery(bot)
+        self.rebuilt: asyncio.Task | None = None
 
     async def cog_load(self) -> None:
         attach_setup_commands(self.bot, setup_pairing)
-        for group_id, due_at in await svc.scheduled_rounds(self.bot.db):
-            self.plan_round(group_id, due_at)
-        # A round or a re-pairing interrupted by a restart is finished, not started again.
-        for group_id in await svc.groups_with_pending_work(self.bot.db):
-            self.deliver_soon(group_id)
+        self.rebuilt = asyncio.create_task(self.rebuild())
 
     async def cog_unload(self) -> None:
+        if self.rebuilt is not None:
+            self.rebuilt.cancel()
         detach_setup_commands(self.bot, setup_pairing)
         self.bot.scheduler.cancel_prefix("buddies:")
+
+    async def rebuild(self) -> None:
+        """Plan every group's next round and finish introductions a restart interrupted (never start them again)."""
+        await self.bot.wait_until_ready()
+        for group_id, due_at in await svc.scheduled_rounds(self.bot.db):
+            self.plan_round(group_id, due_at)
+        for group_id in await svc.groups_with_pending_work(self.bot.db):
+            self.deliver_soon(group_id)
 
     async def current_buddies(self, guild_id: int, user_id: int) -> list[int]:
         """Return who a member is paired with now in this server (the reminders' buddy alert asks this)."""
@@ -57,9 +65,10 @@ class Buddies(commands.Cog):
 
     # ---------------------------------------------------------------- jobs
 
-    def plan_round(self, group_id: int, due_at: datetime) -> None:
-        """Schedule the group's next round."""
-        self.bot.scheduler.schedule(f"buddies:round:{group_id}", due_at, lambda: self._round(group_id, due_at))
+    def plan_round(self, group_id: int, due_at: datetime, at: datetime | None = None) -> None:
+        """Schedule the group's round due at `due_at` (to run at `at`, when retrying)."""
+        job = lambda: self._round(group_id, due_at)  # noqa: E731
+        self.bot.scheduler.schedule(f"buddies:round:{group_id}", at or due_at, job)
 
     def deliver_soon(self, group_id: int, delay: timedelta = timedelta(0)) -> None:
         """Set up threads and send what a group's pairing changes decided (after the transaction closed)."""
@@ -69,10 +78,16 @@ class Buddies(commands.Cog):
     async def _round(self, group_id: int, due_at: datetime) -> None:
         await self.bot.wait_until_ready()
         guild_id = await self.bot.db.fetchval("SELECT guild_id FROM groups WHERE id = ?", (group_id,))
-        async with self.bot.db.transaction() as tx:
-            outcome, cadence = await svc.run_scheduled_round(
-                tx, group_id, due_at, self.bot.clock.now(), self._present(guild_id)
-            )
+        try:
+            async with self.bot.db.transaction() as tx:
+                outcome, cadence = await svc.run_scheduled_round(
+                    tx, group_id, due_at, self.bot.clock.now(), self._present(guild_id)
+                )
+        except Exception:
+            # Nothing was saved; the slot is still due, so try it again rather than lose the cadence.
+            log.exception("Buddy round for group %d failed; retrying later", group_id)
+            self.plan_round(group_id, due_at, self.bot.clock.now() + RETRY_AFTER)
+            return
         if cadence is not None and cadence.enabled and cadence.next_round_at is not None:
             self.plan_round(group_id, cadence.next_round_at)
         if outcome is not None:
@@ -81,7 +96,9 @@ class Buddies(commands.Cog):
 
     async def _deliver(self, group_id: int) -> None:
         await self.bot.wait_until_ready()
-        if await self.delivery.run(group_id):
+        retry = await self.delivery.run(group_id)
+        # A pass asked for meanwhile (a new pairing) is already planned and will see the same work.
+        if retry and f"buddies:deliver:{group_id}" not in self.bot.scheduler.pending():
             self.deliver_soon(group_id, RETRY_AFTER)
 
     def _present(self, guild_id: int | None) -> set[int] | None:
@@ -254,6 +271,8 @@ class Buddies(commands.Cog):
 
     @commands.Cog.listener()
     async def on_group_archived(self, group: Group) -> None:
+        async with self.bot.db.transaction() as tx:
+            await svc.stop_rounds(tx, group.id)
         self.bot.scheduler.cancel(f"buddies:round:{group.id}")
 
     def _after(self, departures: list[Departure]) -> None:

@@ -31,7 +31,7 @@ SECTIONS = (
     (
         "Check-ins",
         "`/checkin` with a mood from 1 to 5: private to your journal, or shared anonymously or "
-        "by name. `/checkin history` shows your own trend.",
+        "by name. `/checkin-history` shows your own trend.",
     ),
     ("Buddies", "`/buddy join` to be paired with a peer or mentor; `/buddy status` to see your buddy."),
     ("Need support now?", "`/resources` shows crisis and support lines, anywhere, any time."),

@@ -20,7 +20,7 @@ from bot.services import groups as groups_service
 from bot.services import safety as safety_service
 from bot.services.checkins import AnonPost
 from bot.services.groups import Group
-from cogs._anonymous import publish
+from cogs._anonymous import Undeliverable, publish
 from cogs._checkin_ui import ReviewButton, jump_url, send_modlog
 from cogs._checks import attach_setup_commands, detach_setup_commands, is_moderator, moderator_only
 from cogs._ui import CALM, GuardedModal, any_group_autocomplete
@@ -194,7 +194,7 @@ class Moderation(commands.Cog):
         if verdict == "approve":
             try:
                 moved = await publish(self.bot, moved, group)
-            except discord.HTTPException:
+            except (discord.HTTPException, Undeliverable):
                 async with self.bot.db.transaction() as tx:
                     await checkins_service.move_post(tx, post.id, ("approving",), "held")
                 raise UserError(

@@ -56,14 +56,12 @@ class Nudges(commands.Cog):
         self.bot.scheduler.cancel_prefix("nudge:")
 
     async def startup(self) -> None:
-        """Resolve sends a crash interrupted, then rebuild every timer from the database."""
+        """Resolve sends a crash interrupted and rebuild the fading-offer timers.
+
+        Reminder timers are rebuilt by the Schedule cog, which plans every active meeting at start.
+        """
         await self.bot.wait_until_ready()
         await self.recover_claims()
-        for meeting in await svc.meetings_with_reminders(self.bot.db):
-            try:
-                await self.plan_meeting(meeting.id)
-            except Exception:
-                log.exception("Could not plan reminders of meeting %s", meeting.id)
         for prefs in await svc.pending_offers(self.bot.db):
             self._offer_timer(prefs.user_id, prefs.offer_sent_at)
 

@@ -125,7 +125,8 @@ class Safety(commands.Cog):
         member = guild.get_member(interaction.user.id) if guild else None
         if member is None:
             raise UserError(
-                "You're not in that server any more, so I can't ask its helpers. The resources are there for you any time."
+                "You're not in that server any more, so I can't ask its helpers. "
+                "The resources are there for you any time."
             )
         settings = await groups_service.get_settings(self.bot.db, guild_id)
         if modlog_channel(self.bot, settings.modlog_channel_id) is None:
@@ -169,9 +170,13 @@ class Safety(commands.Cog):
                 )
                 if helpers is None:
                     await safety_service.escalate_if_unclaimed(tx, escalation.id, now)
+                    await groups_service.audit(
+                        tx, guild_id, "escalation.escalate", f"for <@{member.id}>: no helper role, at once", now
+                    )
         if message is None:
             raise UserError(
-                "I couldn't reach the helpers just now. Please message a moderator directly; the resources are there any time."
+                "I couldn't reach the helpers just now. Please message a moderator directly; "
+                "the resources are there any time."
             )
         if helpers is not None:
             self.schedule_escalation(escalation.id, datetime.fromtimestamp(escalation.escalate_at, now.tzinfo))
@@ -250,7 +255,8 @@ class Safety(commands.Cog):
             self.bot,
             settings.modlog_channel_id,
             content=f"{mentions} ⏰ Nobody has picked up <@{escalation.user_id}>'s request for someone to reach out "
-            f"after {self.bot.settings.escalation_minutes} minutes. Could one of you reach out, and press **I'm on it**?",
+            f"after {self.bot.settings.escalation_minutes} minutes. Could one of you reach out, and press "
+            "**I'm on it**?",
             allowed_mentions=allowed,
             reference=reference,
         )

@@ -10,10 +10,11 @@ The rules, in order of strength:
 4. Maximise the summed ``pair_weight``: new pairs over old repeats (older repeats cost less), then
    mentee-mentor pairs, then close UTC offsets.
 
-Rules 1-3 are exact (Edmonds' augmenting paths over every allowed pair, and an exhaustive search for
-the trio when the quick one fails). Rule 4 is approximate for speed: a greedy matching over a few good
-partners per member (every pair in small groups), mentee-mentor chains, and pair swaps stay within 1%
-of an exact maximum-weight matching (see ``bench/pairing.py``).
+Rules 1-3 are exact: Edmonds' augmenting paths over every allowed pair, and an exhaustive search for
+the trio when the quick one fails (within a budget only contrived inputs reach). Rule 4 is approximate
+for speed: a greedy matching over a few good partners per member (every pair in small groups),
+mentee-mentor chains, and pair swaps stay within 1% of an exact maximum-weight matching (see
+``bench/pairing.py``).
 """
 
 import random
@@ -48,7 +49,7 @@ _CLOSENESS = 1.0
 _NEW_PAIR = _BASE + _NOVELTY
 _DAY_MINUTES = 24 * 60
 _HALF_DAY_MINUTES = 12 * 60
-# A recent repeat used as a last resort must lose to any grouping with fewer of them.
+# A recent repeat, used only as a last resort, costs far more than any pair's weight can make up.
 _RECENT_REPEAT_COST = 1000.0
 
 # Above this size, candidates are a few near partners per role instead of everyone.
@@ -66,7 +67,9 @@ _STALE_QUOTA = 3
 _NEAREST = 2
 # How far past its quota a member looks for partners it never met before settling for old ones.
 _SCAN_FACTOR = 12
-_WALK = [(step + 1) // 2 if step % 2 else -(step // 2) for step in range(64 * max(map(max, _PROPOSALS)))]
+# Steps away from an anchor in walking order: 0, +1, -1, +2, -2, …
+_WALK = [(step + 1) // 2 if step % 2 else -(step // 2) for step in range(_SCAN_FACTOR * 8 + 2)]
+# Passes of swaps over everyone; after the first two or three they rarely find anything.
 _SWAP_PASSES = 8
 # Bounds the exact search for a trio when the quick one fails (only adversarial inputs get there).
 _TRIO_CHECK_BUDGET = 2000
@@ -511,6 +514,66 @@ class _Matcher:
         for row in self.partners:
             row.sort(key=_weight_of, reverse=True)
 
+    def propose_among_repeats(self) -> None:
+        """Propose never-met partners among members the greedy left with someone they met before.
+
+        Their near partners were taken; swapping between two such pairs usually makes two new ones.
+        """
+        mate = self.mate
+        offsets = self.offsets
+        stale = [i for i in self.order if mate[i] >= 0 and self.mate_weight[i] < _NEW_PAIR]
+        if len(stale) < 4:
+            return
+        stale.sort(key=offsets.__getitem__)
+        size = len(stale)
+        partners = self.partners
+        touched = set()
+        for rank, i in enumerate(stale):
+            found = 0
+            for delta in _WALK[1 : min(size, _SCAN_FACTOR * _STALE_QUOTA + 2)]:
+                j = stale[(rank + delta) % size]
+                if j == mate[i]:
+                    continue
+                w = self.weight(i, j)
+                if w is None or w < _NEW_PAIR:
+                    continue
+                self.add_partner(i, j, w)
+                touched.update((i, j))
+                found += 1
+                if found == _STALE_QUOTA:
+                    break
+        for i in touched:
+            partners[i].sort(key=_weight_of, reverse=True)
+
+    # Phase 2: greedy, augmenting paths, swaps -------------------------------------------------------
+
+    def greedy(self) -> None:
+        """Match the heaviest candidate pairs first, giving mentees their mentors before the rest."""
+        edges = self.edges
+        # Stable sort: equal weights keep the seeded order of proposal.
+        edges.sort(key=_weight_of, reverse=True)
+        mate = self.mate
+        mate_weight = self.mate_weight
+        # Never-met mentee-mentor pairs outweigh every other pair, so they come first in the list;
+        # finishing them (match_mentors) before anyone else is matched leaves peers to pair among
+        # themselves instead of being displaced later.
+        mentoring = _NEW_PAIR + _ROLE_BONUS[_MENTEE][_MENTOR]
+        rest = len(edges)
+        for at, (w, i, j) in enumerate(edges):
+            if w < mentoring:
+                rest = at
+                break
+            if mate[i] < 0 and mate[j] < 0:
+                mate[i] = j
+                mate[j] = i
+                mate_weight[i] = mate_weight[j] = w
+        self.match_mentors()
+        for w, i, j in edges[rest:]:
+            if mate[i] < 0 and mate[j] < 0:
+                mate[i] = j
+                mate[j] = i
+                mate_weight[i] = mate_weight[j] = w
+
     def match_mentors(self) -> None:
         """Give mentees without a mentor a never-met one along alternating paths of mentee-mentor pairs.
 
@@ -573,37 +636,6 @@ class _Matcher:
                 changed += left_over
         self.refresh_weights(changed)
 
-    def propose_among_repeats(self) -> None:
-        """Propose never-met partners among members the greedy left with someone they met before.
-
-        Their near partners were taken; swapping between two such pairs usually makes two new ones.
-        """
-        mate = self.mate
-        offsets = self.offsets
-        stale = [i for i in self.order if mate[i] >= 0 and self.mate_weight[i] < _NEW_PAIR]
-        if len(stale) < 4:
-            return
-        stale.sort(key=offsets.__getitem__)
-        size = len(stale)
-        partners = self.partners
-        touched = set()
-        for rank, i in enumerate(stale):
-            found = 0
-            for delta in _WALK[1 : min(size, _SCAN_FACTOR * _STALE_QUOTA + 2)]:
-                j = stale[(rank + delta) % size]
-                if j == mate[i]:
-                    continue
-                w = self.weight(i, j)
-                if w is None or w < _NEW_PAIR:
-                    continue
-                self.add_partner(i, j, w)
-                touched.update((i, j))
-                found += 1
-                if found == _STALE_QUOTA:
-                    break
-        for i in touched:
-            partners[i].sort(key=_weight_of, reverse=True)
-
     def bridge_to_spare_mentors(self, mentors_of: dict[int, list[int]], least: float) -> None:
         """Make the nearest never-met spare mentors candidates of each mentee without a mentor.
 
@@ -645,35 +677,6 @@ class _Matcher:
                     break
         for i in touched:
             self.partners[i].sort(key=_weight_of, reverse=True)
-
-    # Phase 2: greedy, augmenting paths, swaps -------------------------------------------------------
-
-    def greedy(self) -> None:
-        """Match the heaviest candidate pairs first, giving mentees their mentors before the rest."""
-        edges = self.edges
-        # Stable sort: equal weights keep the seeded order of proposal.
-        edges.sort(key=_weight_of, reverse=True)
-        mate = self.mate
-        mate_weight = self.mate_weight
-        # Never-met mentee-mentor pairs outweigh every other pair, so they come first in the list;
-        # finishing them (match_mentors) before anyone else is matched leaves peers to pair among
-        # themselves instead of being displaced later.
-        mentoring = _NEW_PAIR + _ROLE_BONUS[_MENTEE][_MENTOR]
-        rest = len(edges)
-        for at, (w, i, j) in enumerate(edges):
-            if w < mentoring:
-                rest = at
-                break
-            if mate[i] < 0 and mate[j] < 0:
-                mate[i] = j
-                mate[j] = i
-                mate_weight[i] = mate_weight[j] = w
-        self.match_mentors()
-        for w, i, j in edges[rest:]:
-            if mate[i] < 0 and mate[j] < 0:
-                mate[i] = j
-                mate[j] = i
-                mate_weight[i] = mate_weight[j] = w
 
     def improve_by_swaps(
         self, locked: Collection[int] = (), weight: Callable[[int, int], float | None] | None = None

@@ -425,13 +425,13 @@ async def _pairings(db: Db, where: str, params: Sequence[Any]) -> list[Pairing]:
     rows = await db.fetchall(f"{_PAIRING_SELECT} WHERE {where} ORDER BY p.id", params)
     if not rows:
         return []
-    ids = [r["id"] for r in rows]
-    marks = ", ".join("?" for _ in ids)
-    members: dict[int, list[int]] = {i: [] for i in ids}
+    members: dict[int, list[int]] = {r["id"]: [] for r in rows}
+    # The same filter again rather than IN (…): a big group has thousands of pairings.
     for m in await db.fetchall(
-        f"SELECT pairing_id, user_id FROM buddy_pairing_members WHERE pairing_id IN ({marks}) AND left_at IS NULL"
-        " ORDER BY joined_at, user_id",
-        ids,
+        "SELECT m.pairing_id, m.user_id FROM buddy_pairing_members m JOIN buddy_pairings p ON p.id = m.pairing_id"
+        f" JOIN buddy_rounds r ON r.id = p.round_id WHERE {where} AND m.left_at IS NULL"
+        " ORDER BY m.joined_at, m.user_id",
+        params,
     ):
         members[m["pairing_id"]].append(m["user_id"])
     return [Pairing(**dict(r), members=tuple(members[r["id"]])) for r in rows]
@@ -679,6 +679,11 @@ async def configure(
         (group.id, every_days, weekday, int(enabled), None if next_at is None else _ts(next_at), _ts(now)),
     )
     return await get_cadence(tx, group.id)
+
+
+async def stop_rounds(tx: Tx, group_id: int) -> None:
+    """Plan no more rounds for a group (it was archived); its settings stay for the record."""
+    await tx.execute("UPDATE buddy_settings SET next_round_at = NULL WHERE group_id = ?", (group_id,))
 
 
 async def scheduled_rounds(db: Db) -> list[tuple[int, datetime]]:

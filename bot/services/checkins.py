@@ -331,6 +331,12 @@ async def move_post(tx: Tx, post_id: int, from_statuses: tuple[str, ...], to_sta
     return await get_post(tx, post_id) if changed else None
 
 
+async def member_group_ids(db: Database | Tx, user_id: int) -> list[int]:
+    """Return the ids of every group the member belongs to, in any server (replies work from DMs)."""
+    rows = await db.fetchall("SELECT group_id FROM memberships WHERE user_id = ?", (user_id,))
+    return [r["group_id"] for r in rows]
+
+
 async def recent_posts(db: Database | Tx, group_ids: list[int], since: datetime, limit: int = 25) -> list[AnonPost]:
     """Return published anonymous check-ins (not replies) in these groups since `since`, newest first."""
     if not group_ids:

@@ -84,7 +84,8 @@ async def cancel_escalation(tx: Tx, escalation_id: int) -> bool:
 async def claim_escalation(tx: Tx, escalation_id: int, helper_user_id: int, now: datetime) -> Escalation:
     """Let one helper take the request; a second helper is told who already has it."""
     changed = await tx.execute(
-        "UPDATE escalations SET status = 'claimed', helper_user_id = ?, claimed_at = ? WHERE id = ? AND status = 'open'",
+        "UPDATE escalations SET status = 'claimed', helper_user_id = ?, claimed_at = ?"
+        " WHERE id = ? AND status = 'open'",
         (helper_user_id, _ts(now), escalation_id),
     )
     escalation = await get_escalation(tx, escalation_id)

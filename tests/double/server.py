@@ -25,6 +25,7 @@ from tests.double.payloads import (
     MANAGE_ROLES,
     PRIVATE_THREAD,
     PUBLIC_THREAD,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
     VIEW_CHANNEL,
@@ -553,6 +554,16 @@ class DiscordDouble(Driver):
         await self.dispatch("MESSAGE_CREATE", message, intent=intent)
         return message
 
+    async def r_list_messages(self, parts, body, files, request):
+        """A channel's messages, newest first, like Discord (`limit`, `before`, `after`; no ephemeral ones)."""
+        channel = self._channel(parts[1])
+        if channel.type != DM:
+            self._require(channel, READ_MESSAGE_HISTORY)
+        query = request.query
+        before, after = int(query.get("before") or 1 << 63), int(query.get("after") or 0)
+        found = [m for m in self.messages_in(channel) if after < int(m["id"]) < before]
+        return list(reversed(found))[: min(int(query.get("limit", 50)), 100)]
+
     async def r_get_message(self, parts, body, files, request):
         return self._message(parts[1], parts[3])
 
@@ -725,6 +736,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "applications/{}/commands"): DiscordDouble.r_get_commands,
     ("GET", "applications/{}/guilds/{}/commands"): DiscordDouble.r_get_commands,
     ("POST", "channels/{}/messages"): DiscordDouble.r_create_message,
+    ("GET", "channels/{}/messages"): DiscordDouble.r_list_messages,
     ("GET", "channels/{}/messages/{}"): DiscordDouble.r_get_message,
     ("PATCH", "channels/{}/messages/{}"): DiscordDouble.r_edit_message,
     ("DELETE", "channels/{}/messages/{}"): DiscordDouble.r_delete_message,

@@ -19,6 +19,7 @@ from bot.logic.anonymity import (
     alias_for_unique,
     author_key,
     new_secret,
+    report_key,
     validate_secret,
     week_index,
 )
@@ -192,3 +193,10 @@ def test_keys_and_aliases_refuse_a_short_secret() -> None:
         author_key(b"short", 1, 2)
     with pytest.raises(ValueError):
         alias_for(b"short", 1, 2, 3, 4)
+
+
+def test_report_keys_are_per_post_and_never_equal_an_author_key() -> None:
+    assert report_key(SECRET, 7, 42) == report_key(SECRET, 7, 42)
+    assert report_key(SECRET, 7, 42) != report_key(SECRET, 8, 42)
+    assert report_key(SECRET, 7, 42) != report_key(SECRET, 7, 43)
+    assert report_key(SECRET, 7, 42) != author_key(SECRET, 7, 42)

@@ -40,6 +40,9 @@ from bot.logic.errors import UserError
         ("back to self-harming", ["self harm"]),
         ("I might take an overdose", ["take an overdose"]),
         ("going to drink myself to death", ["drink myself to death"]),
+        ("I do not want to be here any more", ["don't want to be here anymore"]),
+        ("I cannot go on any more", ["can't go on anymore"]),
+        ("thinking about unaliving myself", ["unalive myself"]),
     ],
 )
 def test_crisis_phrases_are_found(text: str, expected: list[str]) -> None:
@@ -63,6 +66,8 @@ def test_crisis_phrases_are_found(text: str, expected: list[str]) -> None:
         "killed it at the gym, then cut the grass",
         "my phone died and I was dying to tell you",
         "overdosed on sugar at the party",
+        "is there any more tea?",
+        "I don't live here any more",
         "",
         "   ",
     ],

@@ -1,0 +1,199 @@
+"""Interaction overhead: PeerBot against a bare discord.py bot, through the local Discord double.
+
+Both bots run in this process and log into the same double, which runs in a process of its own (as
+Discord would). The double aims each interaction at one bot's gateway and times the round trip from just
+before it writes INTERACTION_CREATE until it receives that bot's callback. The bare bot answers `/ping`
+ephemerally; PeerBot answers a write (`/checkin share:private`, a journal row) and a read (`/meetings`:
+a group the member is in, four weekly meetings, eight occurrences in the next 14 days). Rounds alternate
+the order of the three, so the ratio is fair on a shared machine; the bare bot is the same discord.py, so
+the ratio is PeerBot's own overhead on top of the library's.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench._double import DEADLINE, RemoteDouble, ms, start_bare_bot, stop_bare_bot, summary
+from bench._report import table, verdict
+from bench._seed import group_with_meetings
+from bot.clock import FakeClock
+from tests.double.harness import settings_for, start_bot, stop_bot
+
+TITLE = "Interaction overhead"
+
+RATIO_TARGET = 1.5
+IN_FLIGHT = 50
+BURST = 500
+
+
+@dataclass(frozen=True)
+class Sizes:
+    members: int
+    rounds: int
+    sequential: int
+    concurrent: int
+    in_flight: int
+    burst: int
+    warmup: int
+
+
+FULL = Sizes(members=600, rounds=6, sequential=100, concurrent=300, in_flight=IN_FLIGHT, burst=BURST, warmup=30)
+QUICK = Sizes(members=30, rounds=1, sequential=5, concurrent=10, in_flight=5, burst=20, warmup=2)
+
+
+@dataclass(frozen=True)
+class Target:
+    bot: str
+    command: str
+    options: dict[str, Any]
+    label: str
+
+
+async def run(quick: bool) -> str:
+    """Measure and return the Markdown section."""
+    sizes = QUICK if quick else FULL
+    double = await RemoteDouble.start(members=sizes.members)
+    try:
+        with tempfile.TemporaryDirectory(prefix="peerbot-bench-") as tmp:
+            return await _measure(double, Path(tmp), sizes)
+    finally:
+        await double.stop()
+
+
+async def _measure(double: RemoteDouble, data_dir: Path, sizes: Sizes) -> str:
+    clock = FakeClock()
+    settings = settings_for(double, data_dir)
+    await group_with_meetings(
+        settings.database_path,
+        guild_id=double.guild_id,
+        channel_id=double.channels["meetings"],
+        organiser_id=double.people["olivia"],
+        members=double.members,
+        now=clock.now(),
+    )
+    bare = await start_bare_bot(double, settings)
+    await double.label("bare")
+    peer = None
+    try:
+        peer = await start_bot(double, settings, clock)
+        await double.label("peer")
+        commands = await double.commands()
+        if "checkin" in commands:
+            write = Target("peer", "checkin", {"mood": 3, "share": "private"}, "`/checkin share:private` (write)")
+            write_note = ""
+        else:
+            write = Target("peer", "reminders style", {"style": "steady"}, "`/reminders style` (write)")
+            write_note = "\n\n`/checkin` was not registered in this tree, so `/reminders style` stands in as the write."
+        targets = [
+            Target("bare", "ping", {}, "`/ping` (bare discord.py)"),
+            write,
+            Target("peer", "meetings", {}, "`/meetings` (read, 8 occurrences)"),
+        ]
+        return await _rounds(double, targets, sizes) + write_note
+    finally:
+        if peer is not None:
+            await stop_bot(peer)
+        await stop_bare_bot(bare)
+
+
+async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> str:
+    sequential: dict[str, list] = {t.label: [] for t in targets}
+    concurrent: dict[str, list] = {t.label: [] for t in targets}
+    offset = 0
+
+    async def fire(target: Target, count: int, concurrency: int) -> list:
+        nonlocal offset
+        latencies = await double.fire(
+            target.bot, target.command, options=target.options, count=count, concurrency=concurrency, offset=offset
+        )
+        offset += count
+        return latencies
+
+    for target in targets:  # warm-up: first-use costs (imports, caches, connections) are not overhead
+        await fire(target, sizes.warmup, 1)
+        await fire(target, sizes.warmup, sizes.in_flight)
+    for index in range(sizes.rounds):
+        order = targets if index % 2 == 0 else list(reversed(targets))
+        for target in order:
+            sequential[target.label] += await fire(target, sizes.sequential, 1)
+            concurrent[target.label] += await fire(target, sizes.concurrent, sizes.in_flight)
+    bursts = {}
+    for target in targets:
+        bursts[target.label] = await fire(target, sizes.burst, sizes.burst)
+
+    bare = targets[0].label
+    rows = []
+    for mode, found in (("sequential", sequential), (f"{sizes.in_flight} in flight", concurrent)):
+        reference = summary(found[bare])
+        for target in targets:
+            s = summary(found[target.label])
+            if target.bot == "bare":
+                ratio, check = "1.00× (reference)", None
+            else:
+                value = s["median"] / reference["median"]
+                ratio, check = f"{value:.2f}×", value <= RATIO_TARGET
+            p95_ratio = s["p95"] / reference["p95"] if reference["p95"] else math.nan
+            rows.append(
+                (
+                    target.label,
+                    mode,
+                    f"{s['n']:,}",
+                    ms(s["median"]),
+                    ms(s["p95"]),
+                    ms(s["max"]),
+                    ratio,
+                    f"≤ {RATIO_TARGET}×" if check is not None else "–",
+                    verdict(check),
+                    f"{p95_ratio:.2f}×",
+                )
+            )
+    latency_table = table(
+        (
+            "command",
+            "load",
+            "interactions",
+            "median",
+            "p95",
+            "max",
+            "median / bare",
+            "target",
+            "result",
+            "p95 / bare",
+        ),
+        rows,
+    )
+    burst_rows = []
+    for target in targets:
+        s = summary(bursts[target.label])
+        ok = s["missed"] == 0
+        burst_rows.append(
+            (
+                target.label,
+                f"{s['n']:,} at once",
+                ms(s["median"]),
+                ms(s["p95"]),
+                ms(s["max"]),
+                f"{s['n'] - s['missed']:,} of {s['n']:,}",
+                f"{s['missed']:,}",
+                "all within 3 s" if target.bot == "peer" else "–",
+                verdict(ok) if target.bot == "peer" else ("(reference) " + verdict(ok)),
+            )
+        )
+    burst_table = table(
+        ("command", "in flight", "median", "p95", "max", f"acknowledged ≤ {DEADLINE:.0f} s", "missed", "target", "result"),
+        burst_rows,
+    )
+    return (
+        f"Round trip = the double writing INTERACTION_CREATE → the double receiving the callback, timed in the "
+        f"double's own process. {sizes.rounds} alternating rounds of {sizes.sequential} sequential and "
+        f"{sizes.concurrent} with {sizes.in_flight} in flight per command, after a warm-up; members rotate over "
+        f"{sizes.members:,} group members.\n\n"
+        f"{latency_table}\n\n"
+        f"**Burst**: {sizes.burst} interactions of one command sent at once (the double records late callbacks "
+        f"instead of refusing them, so a miss is counted, not hidden).\n\n"
+        f"{burst_table}"
+    )
