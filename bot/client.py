@@ -37,6 +37,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.schedule",
     "cogs.reminders",
     "cogs.nudges",
+    "cogs.privacy",
     "cogs.help",
 )
 

@@ -45,8 +45,10 @@ class Rsvp(commands.Cog):
             return
         names = {g.id: g.name for g in groups}
         lines = []
-        for number, occ in enumerate(occurrences[:10], start=1):
-            status = (await svc.rsvp_statuses(db, occ.meeting.id, interaction.user.id, [occ.key]))[occ.key]
+        shown = occurrences[:10]
+        statuses = await svc.rsvp_statuses_of(db, interaction.user.id, shown)
+        for number, occ in enumerate(shown, start=1):
+            status = statuses[(occ.meeting.id, occ.key)]
             mine = f" · you: **{STATUS_LABELS[status]}**" if status else ""
             lines.append(
                 f"**{number}. {occ.meeting.title}** ({names.get(occ.meeting.group_id, '')})\n"

@@ -332,6 +332,28 @@ async def rsvp_statuses(db: Database | Tx, meeting_id: int, user_id: int, keys: 
     return {k: answers.get(k, answers.get(SERIES)) for k in keys}
 
 
+async def rsvp_statuses_of(
+    db: Database | Tx, user_id: int, occurrences: Sequence[Occurrence]
+) -> dict[tuple[int, int], str | None]:
+    """Return the member's effective RSVP for each (meeting id, occurrence key), in one query for all."""
+    meeting_ids = sorted({o.meeting.id for o in occurrences})
+    if not meeting_ids:
+        return {}
+    rows = await db.fetchall(
+        f"SELECT meeting_id, occurrence, status FROM rsvps WHERE user_id = ?"
+        f" AND meeting_id IN ({', '.join('?' for _ in meeting_ids)})",
+        (user_id, *meeting_ids),
+    )
+    answers: dict[int, dict[int, str]] = {}
+    for r in rows:
+        answers.setdefault(r["meeting_id"], {})[r["occurrence"]] = r["status"]
+    out = {}
+    for occ in occurrences:
+        mine = answers.get(occ.meeting.id, {})
+        out[(occ.meeting.id, occ.key)] = mine.get(occ.key, mine.get(SERIES))
+    return out
+
+
 async def rsvp_audience(
     db: Database | Tx, meeting: Meeting, keys: Iterable[int], statuses=("going", "maybe")
 ) -> set[int]:

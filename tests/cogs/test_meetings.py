@@ -257,15 +257,11 @@ async def test_when_the_organiser_leaves_a_cohost_takes_over(running, discord_do
         "meeting cohost", user=world.olivia, meeting=str(meeting.id), member=world.carol, action="add"
     )
     await discord_double.member_leave(world.guild, world.olivia)
-    await discord_double.wait_until(lambda: True)
 
     async def owner():
         return (await meetings_service.meeting_by_id(running.bot.db, meeting.id)).organiser_id
 
-    for _ in range(100):
-        if await owner() == world.carol.id:
-            break
-        await discord_double.wait_until(lambda: True, timeout=0.05)
+    await discord_double.until(lambda: _is(owner(), world.carol.id))
     assert await owner() == world.carol.id
 
 
@@ -295,3 +291,7 @@ async def test_stats_show_counts_and_never_names(running, discord_double, world,
         assert str(person.id) not in reply.text and person.name not in reply.text
     refused = await discord_double.slash("meeting stats", user=world.bob, meeting=str(meeting.id))
     assert "Only this group's organisers" in refused.text
+
+
+async def _is(awaitable, expected):
+    return await awaitable == expected

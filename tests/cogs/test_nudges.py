@@ -25,7 +25,7 @@ async def meeting_week(running, discord_double, clock, week, attendees=()):
         assert "Checked in" in reply.text
     clock.set(start + timedelta(minutes=61))
     await running.bot.scheduler.idle()
-    await discord_double.wait_until(lambda: True, timeout=0.1)
+    await discord_double.settle(0.1)
 
 
 def texts(discord_double, user):

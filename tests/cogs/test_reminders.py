@@ -139,7 +139,7 @@ async def test_a_reminder_missed_while_down_is_sent_at_start_only_if_still_usefu
     clock.set(TUE_19 + timedelta(days=7, minutes=5))  # the next one has begun: too late for both
     await running.start()
     await running.bot.scheduler.idle()
-    await discord_double.wait_until(lambda: True, timeout=0.2)
+    await discord_double.settle(0.2)
     assert len(discord_double.dms_to(world.alice)) == 1 and len(discord_double.dms_to(world.bob)) == 1
 
 
@@ -164,7 +164,7 @@ async def test_a_restart_in_the_middle_of_a_fan_out_neither_duplicates_nor_loses
         statuses = await running.bot.db.fetchall("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
         if [tuple(r) for r in statuses] == [("sent", len(people))]:
             break
-        await discord_double.wait_until(lambda: True, timeout=0.05)
+        await discord_double.settle(0.05)
     assert [tuple(r) for r in statuses] == [("sent", len(people))]
 
 
@@ -177,7 +177,7 @@ async def test_two_bot_processes_on_one_database_send_each_reminder_once(running
         await advance(running, clock, TUE_19 - timedelta(minutes=60))
         await second.scheduler.idle()
         await discord_double.wait_until(lambda: discord_double.dms_to(world.alice))
-        await discord_double.wait_until(lambda: True, timeout=0.3)
+        await discord_double.settle(0.3)
         assert len(discord_double.dms_to(world.alice)) == 1
     finally:
         await stop_bot(second)

@@ -76,7 +76,7 @@ async def test_a_start_missed_while_the_bot_was_down_is_not_announced_late(runni
     clock.set(TUE_19 + timedelta(minutes=30))
     await running.start()
     await running.bot.scheduler.idle()
-    await discord_double.wait_until(lambda: True, timeout=0.2)
+    await discord_double.settle(0.2)
     assert not any("starting now" in str(m["embeds"]) for m in discord_double.messages_in(world.meetings))
     assert "meeting:1:start" in running.bot.scheduler.pending()
 

@@ -207,6 +207,21 @@ class Driver:
             except TimeoutError:
                 pass
 
+    async def until(self: DiscordDouble, check: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait until the async `check()` returns something truthy (e.g. a database condition)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = await check()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not met in time")
+            await asyncio.sleep(0.02)
+
+    async def settle(self: DiscordDouble, seconds: float = 0.2) -> None:
+        """Give the bot a moment (to show that something does NOT happen)."""
+        await asyncio.sleep(seconds)
+
     # ---------------------------------------------------------------- gateway events a test injects
     async def member_join(self: DiscordDouble, guild: Guild, user: User, roles: list[Role] = ()) -> None:
         """A user joins the server."""
