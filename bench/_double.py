@@ -55,6 +55,7 @@ class RemoteDouble:
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            limit=16 * 1024 * 1024,  # the first line lists every member's id
         )
         try:
             line = await asyncio.wait_for(proc.stdout.readline(), timeout=120)
@@ -135,10 +136,10 @@ class RemoteDouble:
 class BareBot(discord.Client):
     """The reference: a minimal discord.py bot with one command, `/ping`, answered ephemerally."""
 
-    def __init__(self, guild_id: int) -> None:
+    def __init__(self, guild_id: int, intents: discord.Intents | None = None) -> None:
         # The same connector cap and guild timeout the harness gives PeerBot, so the two are compared fairly.
         super().__init__(
-            intents=discord.Intents(guilds=True),
+            intents=intents or discord.Intents(guilds=True),
             guild_ready_timeout=0.05,
             connector=aiohttp.TCPConnector(limit=20),
         )
@@ -156,10 +157,10 @@ class BareBot(discord.Client):
         await self.tree.sync(guild=guild)
 
 
-async def start_bare_bot(double: RemoteDouble, settings: Settings) -> BareBot:
+async def start_bare_bot(double: RemoteDouble, settings: Settings, intents: discord.Intents | None = None) -> BareBot:
     """Log the bare bot into the double (the same endpoint mechanism PeerBot uses) and wait until ready."""
     apply_endpoints(settings)
-    bot = BareBot(double.guild_id)
+    bot = BareBot(double.guild_id, intents)
     await bot.login(TEST_TOKEN)
     bot._bench_task = asyncio.create_task(bot.connect(reconnect=False))
     ready = asyncio.create_task(bot.wait_until_ready())

@@ -175,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         if command == "playground":
             from bot.playground import run_playground
 
+            # The transcript is the output; the bot's INFO lines would interleave with it.
+            logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+            for name in ("discord", "discord.gateway", "discord.http", "discord.client"):
+                logging.getLogger(name).setLevel(logging.WARNING)
             return asyncio.run(run_playground(tour=args.tour, db_path=args.db))
         coroutine = {
             "run": lambda: cmd_run(settings),

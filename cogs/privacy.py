@@ -133,8 +133,9 @@ class Privacy(commands.Cog):
         guild = self.bot.get_guild(row["guild_id"]) if row else None
         if schedule is not None and guild is not None:
             await schedule.alert_moderators(
-                guild, f"**{row['title']}** has no host any more (its host erased their data). It still runs; "
-                "please give it one with `/meeting handover`."
+                guild,
+                f"**{row['title']}** has no host any more (its host erased their data). It still runs; "
+                "please give it one with `/meeting handover`.",
             )
 
     # ------------------------------------------------------------------ departures and the daily job
@@ -189,10 +190,14 @@ async def setup_retention(interaction: discord.Interaction, days: app_commands.R
     bot = interaction.client
     async with bot.db.transaction() as tx:
         await groups_service.update_settings(tx, interaction.guild_id, retention_days=days)
-        await groups_service.audit(tx, interaction.guild_id, "setup.retention", f"{days} days", bot.clock.now(),
-                                   interaction.user.id)
-    await reply(interaction, f"Check-in notes older than {days} days are now erased each night. Moods are kept "
-                "(members can delete theirs with `/mydata delete`).")
+        await groups_service.audit(
+            tx, interaction.guild_id, "setup.retention", f"{days} days", bot.clock.now(), interaction.user.id
+        )
+    await reply(
+        interaction,
+        f"Check-in notes older than {days} days are now erased each night. Moods are kept "
+        "(members can delete theirs with `/mydata delete`).",
+    )
 
 
 async def setup(bot: PeerBot) -> None:
@@ -202,4 +207,3 @@ async def setup(bot: PeerBot) -> None:
 
 async def teardown(bot: PeerBot) -> None:
     bot.remove_dynamic_items(EraseButton)
-

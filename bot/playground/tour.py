@@ -59,6 +59,17 @@ STEPS: tuple[Step, ...] = (
     Step("", 'click "I\'m here"', "Checked in"),
     Step("Olivia sees numbers, never names.", "as olivia"),
     Step("", '/meeting stats meeting:"Evening circle"', "1 checked in"),
+    Step(
+        "Carol is having a hard week. She checks in anonymously: only she sees the answer, and the post goes "
+        "out a few minutes later under a weekly alias, so nobody can tell who wrote it.",
+        "as carol",
+    ),
+    Step("", '/group join group:"Tuesday Circle"', "Welcome"),
+    Step("", '/checkin mood:2 share:anonymous note:"Rough day. Glad this group exists."', "this week"),
+    Step("", "wait 3m", "Rough day"),
+    Step("Dan replies in the post's thread, under his own alias.", "as dan"),
+    Step("", '/group join group:"Tuesday Circle"', "Welcome"),
+    Step("", '/checkin-reply post:"" message:"Sending you strength. Same here last month."', "Sending you strength"),
 )
 
 

@@ -39,8 +39,14 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("memberships", "user_id", "erase", _BY_GROUP, "group memberships"),
     Holding("audit_log", "actor_id", "detach", "guild_id = ?", "moderator actions you took"),
     Holding("member_notices", "user_id", "erase", None, "notes waiting for you"),
-    Holding("meetings", "organiser_id", "keep", "guild_id = ?", "meetings you host",
-            "a meeting others attend is handed to a co-host (or left without a host) rather than deleted"),
+    Holding(
+        "meetings",
+        "organiser_id",
+        "keep",
+        "guild_id = ?",
+        "meetings you host",
+        "a meeting others attend is handed to a co-host (or left without a host) rather than deleted",
+    ),
     Holding("meeting_cohosts", "user_id", "erase", _BY_MEETING, "meetings you co-host"),
     Holding("rsvps", "user_id", "erase", _BY_MEETING, "RSVPs"),
     Holding("attendance", "user_id", "erase", _BY_MEETING, "your own meeting check-ins"),
@@ -48,18 +54,41 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("checkins", "user_id", "erase", "guild_id = ?", "check-in journal"),
     Holding("anon_posts", "author_key", "erase", "guild_id = ?", "your anonymous posts and replies"),
     Holding("anon_aliases", "author_key", "erase", _BY_GROUP, "your weekly aliases"),
-    Holding("anon_blocks", "author_key", "keep", "guild_id = ?", "moderation blocks",
-            "a block is a moderator's record keyed by an unlinkable hash; erasing it would let a block be dodged"),
-    Holding("anon_reports", "reporter_key", "keep", None, "reports",
-            "reporter keys are per-post hashes that cannot be tied to anyone, so they hold nothing about you"),
+    Holding(
+        "anon_blocks",
+        "author_key",
+        "keep",
+        "guild_id = ?",
+        "moderation blocks",
+        "a block is a moderator's record keyed by an unlinkable hash; erasing it would let a block be dodged",
+    ),
+    Holding(
+        "anon_reports",
+        "reporter_key",
+        "keep",
+        None,
+        "reports",
+        "reporter keys are per-post hashes that cannot be tied to anyone, so they hold nothing about you",
+    ),
     Holding("escalations", "user_id", "erase", "guild_id = ?", "requests for someone to reach out"),
     Holding("escalations", "helper_user_id", "detach", "guild_id = ?", "requests you helped with"),
     Holding("buddy_profiles", "user_id", "erase", _BY_GROUP, "buddy profile"),
     Holding("buddy_avoids", "user_id", "erase", "guild_id = ?", "your confidential avoid list"),
-    Holding("buddy_avoids", "avoided_id", "keep", "guild_id = ?", "",
-            "another member's confidential wish not to be paired with you is theirs, and is never shown to you"),
-    Holding("buddy_pairing_members", "user_id", "erase", "pairing_id IN (SELECT id FROM buddy_pairings WHERE "
-            + _BY_GROUP + ")", "buddy history"),
+    Holding(
+        "buddy_avoids",
+        "avoided_id",
+        "keep",
+        "guild_id = ?",
+        "",
+        "another member's confidential wish not to be paired with you is theirs, and is never shown to you",
+    ),
+    Holding(
+        "buddy_pairing_members",
+        "user_id",
+        "erase",
+        "pairing_id IN (SELECT id FROM buddy_pairings WHERE " + _BY_GROUP + ")",
+        "buddy history",
+    ),
     Holding("buddy_outbox", "user_id", "erase", _BY_GROUP, "buddy messages waiting to be sent"),
     Holding("buddy_outbox", "newcomer_id", "detach", _BY_GROUP, ""),
     Holding("reminders", "user_id", "erase", "guild_id = ?", "reminders"),
@@ -155,7 +184,9 @@ async def erase(tx: Tx, user_id: int, secret: bytes, *, guild_id: int | None = N
         if holding.action == "erase":
             changed = await tx.execute(f"DELETE FROM {holding.table} WHERE {where}", tuple(params))
         else:
-            changed = await tx.execute(f"UPDATE {holding.table} SET {holding.column} = NULL WHERE {where}", tuple(params))
+            changed = await tx.execute(
+                f"UPDATE {holding.table} SET {holding.column} = NULL WHERE {where}", tuple(params)
+            )
         if changed and holding.label:
             counts[holding.label] = counts.get(holding.label, 0) + changed
     return Erasure(counts, messages, orphaned)
@@ -212,8 +243,16 @@ async def guilds_to_forget(db: Database | Tx, now: datetime, grace: timedelta) -
 
 async def forget_guild(tx: Tx, guild_id: int) -> None:
     """Erase everything held for a server (groups cascade to meetings, RSVPs, memberships, buddies…)."""
-    for table in ("checkins", "anon_posts", "anon_blocks", "escalations", "reminders", "buddy_avoids", "audit_log",
-                  "departures"):
+    for table in (
+        "checkins",
+        "anon_posts",
+        "anon_blocks",
+        "escalations",
+        "reminders",
+        "buddy_avoids",
+        "audit_log",
+        "departures",
+    ):
         await tx.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
     await tx.execute(
         "DELETE FROM deliveries WHERE meeting_id IN (SELECT id FROM meetings WHERE guild_id = ?)", (guild_id,)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import timedelta
 
 from bot.logic.anonymity import author_key
 from bot.services import privacy as privacy_service
 from tests.cogs.checkin_helpers import circle, share_anonymously
 from tests.cogs.meeting_helpers import announcement
 
-PERSON_COLUMN = re.compile(r"(^|_)user_id$|^author_key$|^reporter_key$|^organiser_id$|^actor_id$|^avoided_id$|^newcomer_id$")
+PERSON_COLUMN = re.compile(
+    r"(^|_)user_id$|^author_key$|^reporter_key$|^organiser_id$|^actor_id$|^avoided_id$|^newcomer_id$"
+)
 
 
 async def person_columns(db) -> set[tuple[str, str]]:
@@ -31,8 +32,13 @@ async def alice_everywhere(double, world, running):
     await circle(double, world, members=("alice", "bob", "carol"))
     await double.slash("setup group-edit", user=world.maya, group="Tuesday Circle", buddy_channel=world.buddies)
     await double.slash(
-        "meeting create", user=world.olivia, group="Tuesday Circle", title="Evening circle", start="tuesday 19:00",
-        repeat="weekly", timezone="Europe/London",
+        "meeting create",
+        user=world.olivia,
+        group="Tuesday Circle",
+        title="Evening circle",
+        start="tuesday 19:00",
+        repeat="weekly",
+        timezone="Europe/London",
     )
     await double.slash("meeting cohost", user=world.olivia, meeting="Evening circle", member=world.alice, action="add")
     await double.click(announcement(double, world), "Going", user=world.alice)
@@ -61,9 +67,18 @@ async def test_export_is_an_ephemeral_json_file_with_everything_and_works_in_dms
     data = json.loads(blob)
     assert (data["format"], data["version"], data["user_id"]) == ("peerbot-export", 1, str(world.alice.id))
     sections = data["data"]
-    for label in ("group memberships", "RSVPs", "reminders", "check-in journal", "your anonymous posts and replies",
-                  "buddy profile", "buddy history", "your confidential avoid list", "reminder style and quiet hours",
-                  "meetings you co-host"):
+    for label in (
+        "group memberships",
+        "RSVPs",
+        "reminders",
+        "check-in journal",
+        "your anonymous posts and replies",
+        "buddy profile",
+        "buddy history",
+        "your confidential avoid list",
+        "reminder style and quiet hours",
+        "meetings you co-host",
+    ):
         assert label in sections, label
     assert sections["check-in journal"][0]["note"] == "my private words"
     assert sections["your anonymous posts and replies"][0]["note"] == "my anonymous words"
@@ -90,17 +105,22 @@ async def test_delete_erases_every_row_about_the_member_and_is_idempotent(runnin
         if holding.column == "author_key":
             left = await db.fetchval(f"SELECT COUNT(*) FROM {holding.table} WHERE author_key = ?", (keys[0],))
         else:
-            left = await db.fetchval(f"SELECT COUNT(*) FROM {holding.table} WHERE {holding.column} = ?",
-                                     (world.alice.id,))
+            left = await db.fetchval(
+                f"SELECT COUNT(*) FROM {holding.table} WHERE {holding.column} = ?", (world.alice.id,)
+            )
         assert left == 0, f"{holding.table}.{holding.column} still holds alice"
     assert all(m["id"] not in post_ids for m in discord_double.messages_in(world.checkins))
     # bob, her buddy, is told kindly and not dropped
-    await discord_double.wait_until(lambda: discord_double.dms_to(world.bob) or discord_double.threads_in(world.buddies))
+    await discord_double.wait_until(
+        lambda: discord_double.dms_to(world.bob) or discord_double.threads_in(world.buddies)
+    )
     again = await discord_double.click(ask, "Erase my data", user=world.alice)
     assert "nothing left to erase" in again.text
 
 
-async def test_a_member_who_left_is_erased_after_the_grace_period_unless_they_return(running, discord_double, world, clock):
+async def test_a_member_who_left_is_erased_after_the_grace_period_unless_they_return(
+    running, discord_double, world, clock
+):
     await circle(discord_double, world, members=("alice", "bob"))
     await discord_double.slash("checkin", user=world.alice, mood=4, share="private", note="hello")
     await discord_double.slash("checkin", user=world.bob, mood=4, share="private", note="hi")
@@ -139,8 +159,9 @@ async def test_a_server_that_removes_the_bot_is_forgotten_after_the_grace_period
     await circle(discord_double, world, members=("alice",))
     await discord_double.dispatch("GUILD_DELETE", {"id": str(world.guild.id)})
     await discord_double.until(
-        lambda: running.bot.db.fetchval("SELECT bot_removed_at IS NOT NULL FROM guild_settings WHERE guild_id = ?",
-                                        (world.guild.id,))
+        lambda: running.bot.db.fetchval(
+            "SELECT bot_removed_at IS NOT NULL FROM guild_settings WHERE guild_id = ?", (world.guild.id,)
+        )
     )
     clock.advance(days=31)
     await running.bot.scheduler.idle()

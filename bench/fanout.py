@@ -1,0 +1,255 @@
+"""Reminder fan-out: many members with a reminder due the same minute, delivered by the real path.
+
+The reminders are written through the services (`reminders.add_reminders`) before the bot starts; the
+bot rebuilds its timers at start like after any restart; then the FakeClock moves to the minute they are
+due and the real delivery runs: `plan_meeting` → `deliver` → claim in the ledger → `send_dm` with
+bounded concurrency. The double runs in its own process, so this process's CPU time (`time.process_time`,
+every thread of it: the event loop and aiosqlite's) is the bot's alone; the double's own CPU is shown too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from bench._double import DEADLINE, RemoteDouble, ms, summary
+from bench._report import percent, seconds, table, verdict
+from bench._seed import one_meeting_with_reminders
+from bot.clock import FakeClock
+from tests.double.harness import settings_for, start_bot, stop_bot
+
+TITLE = "Reminder fan-out"
+
+CPU_TARGET = 0.001  # seconds of bot CPU per delivered DM
+RATE_TARGET = 0.9  # achieved requests per second as a share of the limit
+LIMIT_RPS = 50
+LEAD = timedelta(hours=1)
+HELP_EVERY = 0.5  # seconds between the /help interactions fired during the rate-limited fan-out
+DM_ROUTES = {("POST", "users/@me/channels"), ("POST", "channels/{}/messages")}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    unlimited: int
+    limited: int
+
+
+FULL = Sizes(unlimited=5_000, limited=500)
+QUICK = Sizes(unlimited=20, limited=10)
+
+
+@dataclass
+class Outcome:
+    members: int
+    bot_cpu: float
+    double_cpu: float
+    wall: float
+    dm_messages: int
+    dm_recipients: int
+    duplicates: int
+    ledger: dict[str, int]
+    accepted: list[float]  # when the double accepted each DM-path request (its monotonic clock)
+    limited: int  # 429 answers on the DM path
+    last_dm_at: float
+    advanced_at: float
+    help_latencies: list[float | None]
+
+
+async def run(quick: bool) -> str:
+    """Measure and return the Markdown section."""
+    sizes = QUICK if quick else FULL
+    free = await _fan_out(sizes.unlimited, rps=None)
+    limited = await _fan_out(sizes.limited, rps=LIMIT_RPS if not quick else 10)
+    return _report(free, limited, LIMIT_RPS if not quick else 10)
+
+
+async def _fan_out(members: int, *, rps: int | None) -> Outcome:
+    double = await RemoteDouble.start(members=members)
+    try:
+        with tempfile.TemporaryDirectory(prefix="peerbot-bench-") as tmp:
+            return await _measure(double, Path(tmp), members, rps)
+    finally:
+        await double.stop()
+
+
+async def _measure(double: RemoteDouble, data_dir: Path, members: int, rps: int | None) -> Outcome:
+    clock = FakeClock()
+    settings = settings_for(double, data_dir)
+    start = clock.now() + timedelta(hours=2)
+    meeting_id = await one_meeting_with_reminders(
+        settings.database_path,
+        guild_id=double.guild_id,
+        channel_id=double.channels["meetings"],
+        organiser_id=double.people["olivia"],
+        members=double.members,
+        start_utc=start,
+        lead=LEAD,
+        now=clock.now(),
+    )
+    bot = await start_bot(double, settings, clock)
+    try:
+        key = f"reminders:{meeting_id}"
+        deadline = time.monotonic() + 60
+        while key not in bot.scheduler.pending():  # the timers are rebuilt from the database at start
+            if time.monotonic() > deadline:
+                raise RuntimeError("the reminder timer was not rebuilt at start")
+            await asyncio.sleep(0.01)
+        await bot.scheduler.idle()
+        await double.set_global_rps(rps)
+        before = await double.stats()
+        mark = before["total_requests"]
+
+        help_latencies: list[float | None] = []
+        done = asyncio.Event()
+
+        async def ask_for_help() -> None:
+            # A member using the bot while it fans out: is each interaction still acknowledged in time?
+            while not done.is_set():
+                help_latencies.extend(await double.fire("peer", "help", count=1, users=str(double.people["alice"])))
+                try:
+                    await asyncio.wait_for(done.wait(), HELP_EVERY)
+                except TimeoutError:
+                    pass
+
+        if rps:
+            await double.label("peer")
+        helper = asyncio.create_task(ask_for_help()) if rps else None
+        cpu = time.process_time()
+        wall = time.perf_counter()
+        advanced_at = (await double.stats(since=10**9))["now"]  # the double's clock when the fan-out begins
+        clock.set(start - LEAD)
+        await bot.scheduler.idle(timeout=1800)
+        bot_cpu = time.process_time() - cpu
+        elapsed = time.perf_counter() - wall
+        done.set()
+        if helper is not None:
+            await helper
+        after = await double.stats(since=mark)
+        rows = await bot.db.fetchall(
+            "SELECT status, COUNT(*) AS n FROM deliveries WHERE meeting_id = ? GROUP BY status", (meeting_id,)
+        )
+    finally:
+        await stop_bot(bot)
+    dm_requests = [r for r in after["requests"] if (r[1], r[2]) in DM_ROUTES]
+    accepted = sorted(r[0] for r in dm_requests if r[3] < 400)
+    return Outcome(
+        members=members,
+        bot_cpu=bot_cpu,
+        double_cpu=after["cpu"] - before["cpu"],
+        wall=elapsed,
+        dm_messages=after["dm_messages"],
+        dm_recipients=after["dm_recipients"],
+        duplicates=after["dm_duplicates"],
+        ledger={r["status"]: r["n"] for r in rows},
+        accepted=accepted,
+        limited=sum(1 for r in dm_requests if r[3] == 429),
+        last_dm_at=accepted[-1] if accepted else advanced_at,
+        advanced_at=advanced_at,
+        help_latencies=help_latencies,
+    )
+
+
+def _achieved_rate(accepted: list[float], limit: int) -> tuple[float, float]:
+    """Requests a second the double accepted, not counting the first window's free burst; and the span.
+
+    Under a sliding one-second window of `limit`, N requests need at least (N - limit) / limit seconds
+    from the first to the last, so (N - limit) / span is exactly the limit when the bot loses no time.
+    """
+    if len(accepted) <= limit:
+        return float("nan"), 0.0
+    span = accepted[-1] - accepted[0]
+    return (len(accepted) - limit) / span, span
+
+
+def _report(free: Outcome, limited: Outcome, limit: int) -> str:
+    per_dm = free.bot_cpu / max(1, free.dm_messages)
+    free_rows = [
+        (
+            f"{free.members:,}",
+            f"{free.dm_messages:,}",
+            seconds(free.wall),
+            f"{free.dm_messages / free.wall:,.0f} DMs/s",
+            seconds(free.bot_cpu),
+            f"{per_dm * 1000:.2f} ms",
+            f"< {CPU_TARGET * 1000:.0f} ms",
+            verdict(per_dm < CPU_TARGET),
+            f"{free.double_cpu / max(1, free.dm_messages) * 1000:.2f} ms",
+            _lost_and_duplicates(free),
+        )
+    ]
+    rate, span = _achieved_rate(limited.accepted, limit)
+    fraction = rate / limit
+    dms_per_s = limited.dm_messages / max(1e-9, limited.last_dm_at - limited.advanced_at)
+    help_summary = summary(limited.help_latencies)
+    help_ok = help_summary["n"] > 0 and help_summary["missed"] == 0
+    limited_rows = [
+        (
+            f"{limited.members:,}",
+            f"{len(limited.accepted):,} requests in {seconds(span)}",
+            f"{rate:.1f} req/s",
+            percent(fraction),
+            f"≥ {percent(RATE_TARGET, 0)}",
+            verdict(fraction >= RATE_TARGET),
+            f"{limited.dm_messages:,} in {seconds(limited.last_dm_at - limited.advanced_at)} ({dms_per_s:.1f}/s)",
+            f"{limited.limited:,}",
+            _lost_and_duplicates(limited),
+            f"{help_summary['n'] - help_summary['missed']} of {help_summary['n']} "
+            f"(max {ms(help_summary['max'])}): {verdict(help_ok)}",
+        )
+    ]
+    return (
+        "**(a) No rate limit**: bot CPU per delivered DM. The double runs in its own process, so "
+        "`time.process_time()` around the fan-out (advance the clock → the scheduler is idle again) counts the "
+        "bot only: its event loop and aiosqlite's threads, the ledger writes and discord.py's HTTP. The "
+        "double's CPU per DM is shown for scale, not subtracted (it is not in the bot's process).\n\n"
+        + table(
+            (
+                "members",
+                "DMs delivered",
+                "fan-out time",
+                "rate",
+                "bot CPU",
+                "bot CPU per DM",
+                "target",
+                "result",
+                "double CPU per DM",
+                "lost / duplicates",
+            ),
+            free_rows,
+        )
+        + f"\n\n**(b) The double enforcing {limit} requests/s** (global, sliding one-second window; interaction "
+        f"callbacks exempt, as on Discord), with {limited.members:,} members to keep the run short. Each first DM "
+        "to a member is two requests (open the DM channel, send), so the requests are what meets the limit; DMs "
+        "are shown too. The achieved rate leaves out the first second's burst (see `_achieved_rate`). During "
+        f"the fan-out a member runs `/help` every {HELP_EVERY:g} s.\n\n"
+        + table(
+            (
+                "members",
+                "accepted DM requests",
+                "achieved",
+                "of the limit",
+                "target",
+                "result",
+                "DMs",
+                "429s answered",
+                "lost / duplicates",
+                f"`/help` acknowledged ≤ {DEADLINE:.0f} s",
+            ),
+            limited_rows,
+        )
+    )
+
+
+def _lost_and_duplicates(outcome: Outcome) -> str:
+    sent = outcome.ledger.get("sent", 0)
+    lost = outcome.members - min(outcome.dm_recipients, sent)
+    others = {k: v for k, v in outcome.ledger.items() if k != "sent"}
+    ok = lost == 0 and outcome.duplicates == 0 and not others and outcome.dm_messages == outcome.members
+    detail = f"{lost} lost, {outcome.duplicates} duplicates; ledger: {sent:,} sent"
+    if others:
+        detail += ", " + ", ".join(f"{v:,} {k}" for k, v in sorted(others.items()))
+    return f"{detail}: {verdict(ok)}"
