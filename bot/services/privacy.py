@@ -130,7 +130,9 @@ async def export(db: Database | Tx, user_id: int, secret: bytes, now: datetime) 
         rows = await db.fetchall(f"SELECT * FROM {holding.table} WHERE {where}", tuple(params))
         if rows:
             sections.setdefault(holding.label, []).extend(
-                {k: row[k] for k in row.keys() if k not in ("author_key", "avoided_id")} for row in rows
+                # sqlite3.Row iterates over values, so .keys() is needed here.
+                {k: row[k] for k in row.keys() if k not in ("author_key", "avoided_id")}  # noqa: SIM118
+                for row in rows
             )
     return {
         "format": EXPORT_FORMAT,

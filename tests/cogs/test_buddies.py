@@ -313,7 +313,8 @@ async def test_archived_groups_stop_pairing(running, discord_double, world, cloc
     await discord_double.slash("setup pairing", user=world.maya, group="Circle", every_days=7, weekday=3, enabled=True)
     await discord_double.slash("setup group-archive", user=world.maya, group="Circle")
     group = await the_group(running)
-    assert f"buddies:round:{group.id}" not in running.bot.scheduler.pending()
+    await discord_double.wait_until(lambda: f"buddies:round:{group.id}" not in running.bot.scheduler.pending())
+    assert (await buddies_service.get_cadence(running.bot.db, group.id)).next_round_at is None
     clock.set(THU_10_GMT + timedelta(hours=1))
     await running.bot.scheduler.idle()
     assert discord_double.threads_in(world.buddies) == []
