@@ -16,10 +16,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from bench._double import DEADLINE, RemoteDouble, ms, summary
+import discord
+
+from bench._double import DEADLINE, RemoteDouble, ms, start_bare_bot, stop_bare_bot, summary
 from bench._report import percent, seconds, table, verdict
-from bench._seed import one_meeting_with_reminders
+from bench._seed import one_meeting_with_reminders, open_database
+from bot.client import throttle_bucket_pruning
 from bot.clock import FakeClock
+from bot.services import meetings as meetings_service
+from bot.services.reminders import nonce_for
+from cogs._dm import FANOUT_CONCURRENCY
+from cogs._reminder_ui import reminder_embed, reminder_view
 from tests.double.harness import settings_for, start_bot, stop_bot
 
 TITLE = "Reminder fan-out"
@@ -57,6 +64,7 @@ class Outcome:
     last_dm_at: float
     advanced_at: float
     help_latencies: list[float | None]
+    bare_cpu: float | None = None  # bare discord.py sending the same DMs (no ledger, no planning)
 
 
 async def run(quick: bool) -> str:
@@ -134,9 +142,11 @@ async def _measure(double: RemoteDouble, data_dir: Path, members: int, rps: int 
         )
     finally:
         await stop_bot(bot)
+    bare_cpu = None if rps else await _bare_reference(double, settings, meeting_id, start)
     dm_requests = [r for r in after["requests"] if (r[1], r[2]) in DM_ROUTES]
     accepted = sorted(r[0] for r in dm_requests if r[3] < 400)
     return Outcome(
+        bare_cpu=bare_cpu,
         members=members,
         bot_cpu=bot_cpu,
         double_cpu=after["cpu"] - before["cpu"],
@@ -153,6 +163,39 @@ async def _measure(double: RemoteDouble, data_dir: Path, members: int, rps: int 
     )
 
 
+async def _bare_reference(double: RemoteDouble, settings, meeting_id: int, start) -> float:
+    """Return the CPU a bare discord.py client spends DMing every member the same reminder, as PeerBot does.
+
+    Same embed and buttons, same concurrency, members from the gateway cache; no ledger and no planning.
+    It gets the same bucket-pruning throttle as PeerBot, so discord.py's quadratic scan is left out of both.
+    """
+    db = await open_database(settings.database_path)
+    try:
+        meeting = await meetings_service.meeting_by_id(db, meeting_id)
+    finally:
+        await db.close()
+    occurrence = meetings_service.Occurrence(meeting, start)
+    bare = await start_bare_bot(double, settings, discord.Intents(guilds=True, members=True))
+    throttle_bucket_pruning(bare.http)
+    gate = asyncio.Semaphore(FANOUT_CONCURRENCY)
+
+    async def one(user_id: int) -> None:
+        async with gate:
+            user = bare.get_user(user_id) or await bare.fetch_user(user_id)
+            await user.send(
+                embed=reminder_embed(occurrence, int(LEAD.total_seconds() // 60)),
+                view=reminder_view(occurrence),
+                nonce=nonce_for(("bare", user_id)),
+            )
+
+    try:
+        cpu = time.process_time()
+        await asyncio.gather(*(one(user_id) for user_id in double.members))
+        return time.process_time() - cpu
+    finally:
+        await stop_bare_bot(bare)
+
+
 def _achieved_rate(accepted: list[float], limit: int) -> tuple[float, float]:
     """Requests a second the double accepted, not counting the first window's free burst; and the span.
 
@@ -167,6 +210,7 @@ def _achieved_rate(accepted: list[float], limit: int) -> tuple[float, float]:
 
 def _report(free: Outcome, limited: Outcome, limit: int) -> str:
     per_dm = free.bot_cpu / max(1, free.dm_messages)
+    bare_per_dm = (free.bare_cpu or 0.0) / max(1, free.members)
     free_rows = [
         (
             f"{free.members:,}",
@@ -177,6 +221,7 @@ def _report(free: Outcome, limited: Outcome, limit: int) -> str:
             f"{per_dm * 1000:.2f} ms",
             f"< {CPU_TARGET * 1000:.0f} ms",
             verdict(per_dm < CPU_TARGET),
+            f"{bare_per_dm * 1000:.2f} ms ({per_dm / bare_per_dm:.2f}×)" if bare_per_dm else "–",
             f"{free.double_cpu / max(1, free.dm_messages) * 1000:.2f} ms",
             _lost_and_duplicates(free),
         )
@@ -205,7 +250,10 @@ def _report(free: Outcome, limited: Outcome, limit: int) -> str:
         "**(a) No rate limit**: bot CPU per delivered DM. The double runs in its own process, so "
         "`time.process_time()` around the fan-out (advance the clock → the scheduler is idle again) counts the "
         "bot only: its event loop and aiosqlite's threads, the ledger writes and discord.py's HTTP. The "
-        "double's CPU per DM is shown for scale, not subtracted (it is not in the bot's process).\n\n"
+        "double's CPU per DM is shown for scale, not subtracted (it is not in the bot's process). CPU includes "
+        "system time: on 127.0.0.1 the kernel's loopback work for each request is charged to the sender. As a "
+        "reference in the same run, a bare discord.py client sends the same DMs (same embed and buttons, same "
+        "concurrency, no ledger): what discord.py itself costs per DM on this machine.\n\n"
         + table(
             (
                 "members",
@@ -216,6 +264,7 @@ def _report(free: Outcome, limited: Outcome, limit: int) -> str:
                 "bot CPU per DM",
                 "target",
                 "result",
+                "bare discord.py per DM (PeerBot / bare)",
                 "double CPU per DM",
                 "lost / duplicates",
             ),

@@ -184,7 +184,17 @@ async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> 
             )
         )
     burst_table = table(
-        ("command", "in flight", "median", "p95", "max", f"acknowledged ≤ {DEADLINE:.0f} s", "missed", "target", "result"),
+        (
+            "command",
+            "in flight",
+            "median",
+            "p95",
+            "max",
+            f"acknowledged ≤ {DEADLINE:.0f} s",
+            "missed",
+            "target",
+            "result",
+        ),
         burst_rows,
     )
     return (

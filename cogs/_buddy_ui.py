@@ -124,7 +124,7 @@ def opener_by_dm(group: Group, me: int, profiles: Sequence[Profile], pairing_id:
             f"You've been paired{_until(next_round_at)} with:\n"
             + "\n".join(introduce(p) for p in others)
             + "\n\nI couldn't open a private thread in the server, so I'm introducing you here. Send them a "
-            f"message to say hello; they got the same note about you.\n\n**To start, if you like:** "
+            f"message to say hello; I have introduced you to them too.\n\n**To start, if you like:** "
             f"{OPENER_QUESTIONS[pairing_id % len(OPENER_QUESTIONS)]}\n\n{STEP_BACK}"
         ),
         colour=CALM,

@@ -16,12 +16,35 @@ log = logging.getLogger(__name__)
 # Concurrent DMs in a fan-out: enough to keep up with Discord's limits, few enough not to stall commands.
 FANOUT_CONCURRENCY = 8
 CANNOT_DM = 50007
+# discord.py gives up on a request after five 429s in a row. Under a busy global limit the fan-out's
+# concurrent sends all wake when one slot frees and most get 429 again, so an unlucky DM ran out of tries
+# and was lost (bench/fanout.py at 50 requests/s). A 429 means Discord did nothing, so sending again is safe.
+RATE_LIMITED_RETRIES = 5
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    try:
+        return min(60.0, max(0.05, float(error.response.headers.get("Retry-After", 1.0))))
+    except (AttributeError, TypeError, ValueError):
+        return 1.0
 
 
 async def send_dm(bot: Any, user_id: int, *, check_paused: bool = True, **message: Any) -> discord.Message | None:
     """DM a member; on 50007 pause DMs to them and keep a note for their next interaction. Return the message."""
     if check_paused and await members_service.dms_closed(bot.db, user_id):
         return None
+    for attempt in range(RATE_LIMITED_RETRIES + 1):
+        try:
+            return await _send_once(bot, user_id, message)
+        except discord.HTTPException as exc:
+            # A file is closed by discord.py after a send, so a DM with one is not sent again.
+            if exc.status != 429 or attempt == RATE_LIMITED_RETRIES or "file" in message or "files" in message:
+                raise
+            await asyncio.sleep(_retry_after(exc))
+    return None  # unreachable: the last attempt returns or raises
+
+
+async def _send_once(bot: Any, user_id: int, message: dict[str, Any]) -> discord.Message | None:
     try:
         user = bot.get_user(user_id) or await bot.fetch_user(user_id)
         sent = await user.send(**message)

@@ -261,13 +261,13 @@ class Buddies(commands.Cog):
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         async with self.bot.db.transaction() as tx:
             departures = await svc.leave_everywhere(tx, payload.guild_id, payload.user.id, self.bot.clock.now())
-        self._after(departures)
+        self.after_departures(departures)
 
     @commands.Cog.listener()
     async def on_group_left(self, guild_id: int, group: Group, user_id: int) -> None:
         async with self.bot.db.transaction() as tx:
             departure = await svc.leave(tx, group, user_id, self.bot.clock.now())
-        self._after([departure] if departure else [])
+        self.after_departures([departure] if departure else [])
 
     @commands.Cog.listener()
     async def on_group_archived(self, group: Group) -> None:
@@ -275,7 +275,8 @@ class Buddies(commands.Cog):
             await svc.stop_rounds(tx, group.id)
         self.bot.scheduler.cancel(f"buddies:round:{group.id}")
 
-    def _after(self, departures: list[Departure]) -> None:
+    def after_departures(self, departures: list[Departure]) -> None:
+        """Deliver the notes and re-pairings that departures decided (continuity: nobody silently dropped)."""
         for departure in departures:
             self.deliver_soon(departure.group_id)
 

@@ -114,7 +114,7 @@ class Privacy(commands.Cog):
             await groups_service.audit(tx, guild_id or 0, "privacy.erase", "a member's data was erased", now)
         buddies = self.bot.get_cog("Buddies")
         if buddies is not None:
-            buddies._after(departures)
+            buddies.after_departures(departures)
         if remove_posts:
             for channel_id, message_id in erasure.anonymous_messages:
                 channel = self.bot.get_channel(channel_id)

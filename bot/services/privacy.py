@@ -37,7 +37,7 @@ class Holding:
 
 HOLDINGS: tuple[Holding, ...] = (
     Holding("memberships", "user_id", "erase", _BY_GROUP, "group memberships"),
-    Holding("audit_log", "actor_id", "detach", "guild_id = ?", "moderator actions you took"),
+    Holding("audit_log", "actor_id", "detach", "guild_id = ?", "audit log entries of actions you took"),
     Holding("member_notices", "user_id", "erase", None, "notes waiting for you"),
     Holding(
         "meetings",
@@ -131,7 +131,7 @@ async def export(db: Database | Tx, user_id: int, secret: bytes, now: datetime) 
         if rows:
             sections.setdefault(holding.label, []).extend(
                 # sqlite3.Row iterates over values, so .keys() is needed here.
-                {k: row[k] for k in row.keys() if k not in ("author_key", "avoided_id")}  # noqa: SIM118
+                {k: row[k] for k in row.keys() if k != "author_key"}  # noqa: SIM118
                 for row in rows
             )
     return {

@@ -157,7 +157,7 @@ async def test_the_anonymous_queue_survives_a_restart_and_posts_once(running, di
     with_delay(running, 300)
     await discord_double.slash("checkin", user=world.alice, mood=2, share="anonymous", note="still here")
     await restarted(running)
-    assert list(running.bot.scheduler.pending()) == ["anon-post:1"]
+    assert [k for k in running.bot.scheduler.pending() if k.startswith("anon-post:")] == ["anon-post:1"]
     assert posts(discord_double, world) == []
     running.clock.advance(minutes=6)
     await running.bot.scheduler.idle()

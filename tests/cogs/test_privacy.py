@@ -46,9 +46,12 @@ async def alice_everywhere(double, world, running):
     await double.slash("reminders quiet", user=world.alice, start="22:00", end="07:00", timezone="Europe/London")
     await double.slash("checkin", user=world.alice, mood=2, share="private", note="my private words")
     await share_anonymously(double, running, world.alice, mood=3, note="my anonymous words")
+    heavy = await double.slash("checkin", user=world.alice, mood=1, share="private", note="I want to die")
+    await double.click(heavy, "Ask a person to reach out", user=world.alice)
     for person in (world.alice, world.bob):
         await double.slash("buddy join", user=person, group="Tuesday Circle", role="peer")
     await double.slash("buddy avoid", user=world.alice, member=world.dan)
+    await double.slash("buddy avoid", user=world.erin, member=world.alice)
     await double.slash("buddy pair-now", user=world.maya, group="Tuesday Circle")
     await running.bot.scheduler.idle()
 
@@ -83,7 +86,8 @@ async def test_export_is_an_ephemeral_json_file_with_everything_and_works_in_dms
     assert sections["check-in journal"][0]["note"] == "my private words"
     assert sections["your anonymous posts and replies"][0]["note"] == "my anonymous words"
     assert "author_key" not in json.dumps(sections)
-    assert str(world.dan.id) not in blob.decode()  # the avoid list's other person is not revealed as an id field
+    assert sections["your confidential avoid list"][0]["avoided_id"] == world.dan.id  # her own list is hers
+    assert str(world.erin.id) not in blob.decode()  # someone else's wish about her is theirs, never shown
     bob = json.loads((await discord_double.slash("mydata export", user=world.bob)).files[0])
     assert "my private words" not in json.dumps(bob)
 
@@ -96,7 +100,7 @@ async def test_delete_erases_every_row_about_the_member_and_is_idempotent(runnin
     assert "Nothing was erased" in cancelled.text
     post_ids = [m["id"] for m in discord_double.messages_in(world.checkins) if "my anonymous words" in str(m)]
     done = await discord_double.click(ask, "Erase, and remove my anonymous posts", user=world.alice)
-    assert "Erased" in done.text and "check-in journal: 1" in done.text
+    assert "Erased" in done.text and "check-in journal: 2" in done.text
     db = running.bot.db
     keys = [author_key(running.bot.anon_secret, world.guild.id, world.alice.id)]
     for holding in privacy_service.HOLDINGS:

@@ -70,6 +70,35 @@ async def test_an_occurrence_rsvp_overrides_the_series_answer(db, clock):
     assert await svc.rsvp_statuses(db, meeting.id, 5, [second]) == {second: "maybe"}
 
 
+async def test_rsvp_statuses_of_answers_for_several_meetings_at_once_like_one_at_a_time(db, clock):
+    meeting = await make(db, clock)
+    async with db.transaction() as tx:
+        other = await svc.create_meeting(
+            tx,
+            guild_id=GUILD,
+            group_id=meeting.group_id,
+            title="Second circle",
+            start_local=datetime(2026, 11, 5, 18, 0),
+            timezone="UTC",
+            repeat="weekly",
+            organiser_id=9,
+            now=clock.now(),
+        )
+    shown = await svc.upcoming(db, [meeting, other], clock.now(), days=14)
+    mine = [o for o in shown if o.meeting.id == meeting.id]
+    async with db.transaction() as tx:
+        await svc.set_rsvp(tx, meeting, 5, svc.SERIES, "going", clock.now())
+        await svc.set_rsvp(tx, meeting, 5, mine[1].key, "not_going", clock.now())
+        await svc.set_rsvp(tx, other, 6, svc.SERIES, "maybe", clock.now())  # someone else's answer
+    together = await svc.rsvp_statuses_of(db, 5, shown)
+    for occ in shown:
+        alone = await svc.rsvp_statuses(db, occ.meeting.id, 5, [occ.key])
+        assert together[(occ.meeting.id, occ.key)] == alone[occ.key]
+    assert together[(meeting.id, mine[1].key)] == "not_going"
+    assert {together[(o.meeting.id, o.key)] for o in shown if o.meeting.id == other.id} == {None}
+    assert await svc.rsvp_statuses_of(db, 5, []) == {}
+
+
 async def test_attendance_is_recorded_once_and_only_inside_the_window(db, clock):
     meeting = await make(db, clock, tz="UTC")
     start = datetime(2026, 11, 3, 19, 0, tzinfo=UTC)

@@ -1,0 +1,58 @@
+"""One PeerBot start in a fresh process, for bench/startup.py: ready, then every startup job rebuilt.
+
+    python -m bench._startup_child SPEC_JSON
+
+SPEC_JSON names the database, the key file, the double's endpoints and the fake clock's instant. It prints
+one JSON line: monotonic times (system-wide on Linux, so the parent can subtract its own spawn time) when
+`main` began (after the interpreter and imports), when the bot was ready, and when every task the cogs
+started at load had finished; the scheduler's pending jobs by kind; and the peak RSS of this process.
+"""
+
+from __future__ import annotations
+
+import time
+
+IMPORTS_STARTED = time.monotonic()
+
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from collections import Counter  # noqa: E402
+from datetime import datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+from bot.clock import FakeClock  # noqa: E402
+from tests.double.harness import settings_for, start_bot, stop_bot  # noqa: E402
+
+
+async def main(spec: dict) -> dict:
+    began = time.monotonic()
+    double = SimpleNamespace(api_base=spec["api_base"], gateway_url=spec["gateway_url"], identified=asyncio.Event())
+    settings = settings_for(double, Path(spec["data_dir"]))
+    clock = FakeClock(datetime.fromisoformat(spec["now"]))
+    bot = await start_bot(double, settings, clock)
+    ready = time.monotonic()
+    try:
+        # Everything a cog started at load (rebuilding timers from the database) has to finish.
+        tasks = [v for cog in bot.cogs.values() for v in vars(cog).values() if isinstance(v, asyncio.Task)]
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=600)
+        rebuilt = time.monotonic()
+        kinds = Counter(key.split(":")[0] + (":" + key.split(":")[-1] if key.startswith("meeting:") else "")
+                        for key in bot.scheduler.pending())  # fmt: skip
+    finally:
+        await stop_bot(bot)
+    return {
+        "imports_started": IMPORTS_STARTED,
+        "main_began": began,
+        "ready": ready,
+        "rebuilt": rebuilt,
+        "jobs": dict(kinds),
+        "tasks": len(tasks),
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(json.loads(sys.argv[1])))), flush=True)
