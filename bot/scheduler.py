@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ class Scheduler:
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
         self._entries: dict[str, _Entry] = {}
+        # The keys, sorted, so cancel_prefix finds a prefix's keys without scanning them all: every meeting is
+        # planned at start and each plan cancels that meeting's keys first, which scanning made quadratic.
+        self._keys: list[str] = []
         self._running = 0
         if isinstance(clock, FakeClock):
             clock.on_change(self._retime_all)
@@ -52,6 +56,7 @@ class Scheduler:
     def shutdown(self) -> None:
         """Drop every pending job and stop."""
         self._entries.clear()
+        self._keys.clear()
         if self._aps.running:
             self._aps.shutdown(wait=False)
 
@@ -60,12 +65,14 @@ class Scheduler:
 
     def schedule(self, key: str, at: datetime, job: Job) -> None:
         """Run `job()` at `at`; replace any job with the same key."""
+        if key not in self._entries:
+            bisect.insort(self._keys, key)
         self._entries[key] = _Entry(at, job)
         self._aps.add_job(self._run, DateTrigger(self._real_time(at)), args=(key,), id=key, replace_existing=True)
 
     def cancel(self, key: str) -> None:
         """Forget the job with this key, if any."""
-        if self._entries.pop(key, None) is not None:
+        if self._pop(key) is not None:
             try:
                 self._aps.remove_job(key)
             except Exception:  # already started or gone: nothing to cancel
@@ -73,15 +80,25 @@ class Scheduler:
 
     def cancel_prefix(self, prefix: str) -> None:
         """Forget every job whose key starts with `prefix`."""
-        for key in [k for k in self._entries if k.startswith(prefix)]:
+        start = bisect.bisect_left(self._keys, prefix)
+        end = start
+        while end < len(self._keys) and self._keys[end].startswith(prefix):
+            end += 1
+        for key in self._keys[start:end]:
             self.cancel(key)
+
+    def _pop(self, key: str) -> _Entry | None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            del self._keys[bisect.bisect_left(self._keys, key)]
+        return entry
 
     def pending(self) -> dict[str, datetime]:
         """Return the pending jobs' keys and clock times."""
         return {key: entry.at for key, entry in self._entries.items()}
 
     async def _run(self, key: str) -> None:
-        entry = self._entries.pop(key, None)
+        entry = self._pop(key)
         if entry is None:
             return
         self._running += 1

@@ -70,6 +70,20 @@ STEPS: tuple[Step, ...] = (
     Step("Dan replies in the post's thread, under his own alias.", "as dan"),
     Step("", '/group join group:"Tuesday Circle"', "Welcome"),
     Step("", '/checkin-reply post:"" message:"Sending you strength. Same here last month."', "Sending you strength"),
+    Step("Buddy pairing is opt-in. Alice and Carol join as peers, Bob as a mentor, Dan as a mentee.", "as alice"),
+    Step("", '/buddy join group:"Tuesday Circle" role:peer about:"Two years in. Love a walk."', "peer"),
+    Step("", "as carol"),
+    Step("", '/buddy join group:"Tuesday Circle" role:peer about:"New here, nervous."', "peer"),
+    Step("", "as bob"),
+    Step("", '/group join group:"Tuesday Circle"', "Welcome"),
+    Step("", '/buddy join group:"Tuesday Circle" role:mentor about:"Happy to listen."', "mentor"),
+    Step("", "as dan"),
+    Step("", '/buddy join group:"Tuesday Circle" role:mentee', "mentee"),
+    Step("Maya runs a round now (normally it runs every 7, 14 or 28 days). Each pair gets a private thread with "
+         "an opener; the mentee is paired with the mentor.", "as maya"),
+    Step("", '/buddy pair-now group:"Tuesday Circle"', "Buddy chat"),
+    Step("Bob leaves the server. Nobody is silently dropped: Dan is told kindly and re-paired at once.",
+         "leave bob", "dan"),
 )
 
 
