@@ -17,7 +17,7 @@ from bot.services import groups as groups_service
 from bot.services import meetings as svc
 from bot.services.meetings import Meeting
 from cogs._dm import fan_out
-from cogs._meeting_ui import meeting_autocomplete, meeting_embed, rsvp_view, timezone_autocomplete
+from cogs._meeting_ui import meeting_autocomplete, timezone_autocomplete
 from cogs._ui import group_autocomplete, when
 
 log = logging.getLogger(__name__)
@@ -62,9 +62,13 @@ class Meetings(commands.Cog):
         audience = await svc.rsvp_audience(self.bot.db, meeting, keys)
         return await fan_out(self.bot, audience, content=text) if audience else 0
 
+    @property
+    def _schedule(self):
+        return self.bot.get_cog("Schedule")
+
     async def _replan(self, meeting_id: int) -> None:
         """Re-plan the meeting's timers and its Discord event now, before answering the organiser."""
-        await self.bot.get_cog("Schedule").plan(meeting_id, refresh_event=True)
+        await self._schedule.plan(meeting_id, refresh_event=True)
 
     async def _upcoming_keys(self, meeting: Meeting) -> list[int]:
         now = self.bot.clock.now()
@@ -128,7 +132,7 @@ class Meetings(commands.Cog):
             await groups_service.audit(tx, meeting.guild_id, "meeting.create", meeting.title, now, interaction.user.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         nxt = await svc.next_occurrence(self.bot.db, meeting, now)
-        posted = await self._announce(meeting, found.channel_id, nxt)
+        posted = await self._schedule.announce(meeting, found.channel_id, nxt)
         await self._replan(meeting.id)
         text = (
             f"Scheduled **{meeting.title}**, first on {when(nxt.start)}." if nxt else f"Scheduled **{meeting.title}**."
@@ -136,37 +140,6 @@ class Meetings(commands.Cog):
         if not posted:
             text += f"\n⚠️ I couldn't post the announcement in <#{found.channel_id}>; `/setup show` says what's missing."
         await reply(interaction, text)
-
-    async def _announce(self, meeting: Meeting, channel_id: int, nxt) -> bool:
-        channel = self.bot.get_channel(channel_id)
-        if channel is None:
-            return False
-        try:
-            message = await channel.send(embed=meeting_embed(meeting, nxt), view=rsvp_view(meeting.id))
-        except discord.HTTPException:
-            log.warning("Could not announce meeting %s", meeting.id)
-            return False
-        async with self.bot.db.transaction() as tx:
-            await svc.update(tx, meeting, announcement_channel_id=channel.id, announcement_message_id=message.id)
-        return True
-
-    async def refresh_announcement(self, meeting_id: int) -> None:
-        """Re-render the series announcement after a change."""
-        meeting = await svc.meeting_by_id(self.bot.db, meeting_id)
-        if meeting is None or not meeting.announcement_message_id:
-            return
-        channel = self.bot.get_channel(meeting.announcement_channel_id)
-        if channel is None:
-            return
-        nxt = await svc.next_occurrence(self.bot.db, meeting, self.bot.clock.now())
-        prefix = "" if meeting.active else "Ended: "
-        view = rsvp_view(meeting.id) if meeting.active else None
-        try:
-            await channel.get_partial_message(meeting.announcement_message_id).edit(
-                embed=meeting_embed(meeting, nxt, title_prefix=prefix), view=view
-            )
-        except discord.HTTPException:
-            log.info("Could not refresh the announcement of meeting %s", meeting.id)
 
     @meeting.command(name="edit", description="Change a series from its next meeting on")
     @app_commands.autocomplete(meeting=meeting_autocomplete, timezone=timezone_autocomplete)
@@ -229,7 +202,7 @@ class Meetings(commands.Cog):
             + " Your RSVP carries over; `/meetings` shows the details.",
         )
         await self._replan(updated.id)
-        await self.refresh_announcement(updated.id)
+        await self._schedule.refresh_announcement(updated.id)
         await reply(interaction, f"Updated **{updated.title}**. I let {told} member(s) who RSVP'd know.")
 
     @meeting.command(name="skip", description="Call off one date of a series")
@@ -250,7 +223,7 @@ class Meetings(commands.Cog):
         )
         told = await self._tell_rsvps(found, [occurrence.key], text)
         await self._replan(found.id)
-        await self.refresh_announcement(found.id)
+        await self._schedule.refresh_announcement(found.id)
         await reply(interaction, f"Called off {when(occurrence.start)}. I let {told} member(s) who RSVP'd know.")
 
     @meeting.command(name="cancel", description="End a meeting series (its history stays)")
@@ -270,7 +243,7 @@ class Meetings(commands.Cog):
             "`/meetings` shows your group's other meetings.",
         )
         await self._replan(found.id)
-        await self.refresh_announcement(found.id)
+        await self._schedule.refresh_announcement(found.id)
         await reply(interaction, f"Ended **{found.title}**. I let {told} member(s) who RSVP'd know.")
 
     @meeting.command(name="cohost", description="Add or remove a co-host")
@@ -320,7 +293,7 @@ class Meetings(commands.Cog):
         if note:
             text += f"\n> {note[:500]}"
         told = await self._tell_rsvps(updated, await self._upcoming_keys(updated), text)
-        await self.refresh_announcement(updated.id)
+        await self._schedule.refresh_announcement(updated.id)
         await reply(
             interaction,
             f"{member.mention} now hosts **{found.title}**. I told {told} member(s) who RSVP'd.",
@@ -344,32 +317,6 @@ class Meetings(commands.Cog):
         embed = discord.Embed(title=f"{found.title}: numbers", description="\n".join(lines) or "Nothing yet.")
         embed.set_footer(text="Counts only. Who comes is each member's own business.")
         await reply(interaction, embed=embed)
-
-    # ------------------------------------------------------------------ continuity
-    @commands.Cog.listener()
-    async def on_member_remove(self, member: discord.Member) -> None:
-        """Pass an organiser's meetings to a co-host; with none, alert the moderators. Never delete them."""
-        hosted = await svc.hosted_by(self.bot.db, member.guild.id, member.id)
-        orphaned = []
-        for meeting in hosted:
-            successor = next(
-                (c for c in await svc.cohosts(self.bot.db, meeting.id) if member.guild.get_member(c)), None
-            )
-            if successor is None:
-                orphaned.append(meeting)
-                continue
-            async with self.bot.db.transaction() as tx:
-                await svc.hand_over(tx, meeting, successor)
-                await groups_service.audit(
-                    tx, meeting.guild_id, "meeting.handover.auto", meeting.title, self.bot.clock.now()
-                )
-            await self.refresh_announcement(meeting.id)
-        if orphaned:
-            await self.bot.get_cog("Schedule").alert_moderators(
-                member.guild,
-                "These meetings' organiser has left the server. They still run as scheduled; please hand them "
-                "over with `/meeting handover`: " + ", ".join(f"**{m.title}**" for m in orphaned),
-            )
 
 
 def _parse_day(text: str) -> date:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import discord
 from discord.ext import commands
@@ -74,12 +74,37 @@ class Nudges(commands.Cog):
             self.bot.scheduler.cancel(key)
             return
         due, next_fire = await svc.plan_meeting(self.bot.db, meeting, self.bot.clock.now())
+        self._arm(meeting_id, next_fire)
+        if due:
+            await self.deliver(due)
+
+    async def plan_meetings(self, meetings: list[meetings_service.Meeting], skipped: dict[int, dict[int, str]]) -> None:
+        """`plan_meeting` for every meeting at start, planned together in a few queries (bench/startup.py)."""
+        try:
+            plans = await svc.plan_meetings(self.bot.db, meetings, self.bot.clock.now(), skipped)
+        except Exception:
+            log.exception("Could not plan reminders together; planning them one meeting at a time")
+            for meeting in meetings:
+                try:
+                    await self.plan_meeting(meeting.id)
+                except Exception:
+                    log.exception("Could not plan reminders of meeting %s", meeting.id)
+            return
+        for meeting in meetings:
+            due, next_fire = plans[meeting.id]
+            self._arm(meeting.id, next_fire)
+            if due:
+                try:
+                    await self.deliver(due)
+                except Exception:
+                    log.exception("Could not deliver the reminders of meeting %s", meeting.id)
+
+    def _arm(self, meeting_id: int, next_fire: datetime | None) -> None:
+        key = f"reminders:{meeting_id}"
         if next_fire is not None:
             self.bot.scheduler.schedule(key, next_fire, lambda: self._fire(meeting_id))
         else:
             self.bot.scheduler.cancel(key)
-        if due:
-            await self.deliver(due)
 
     async def _fire(self, meeting_id: int) -> None:
         await self.bot.wait_until_ready()

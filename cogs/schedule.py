@@ -1,4 +1,4 @@
-"""The meeting clock: 'starting now' posts and the mirrored Discord event, rebuilt from the database at start."""
+"""The meeting clock and its posts: announcements, 'starting now', the mirrored Discord event, organiser continuity."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.client import PeerBot
 from bot.services import groups as groups_service
 from bot.services import meetings as svc
 from bot.services.meetings import Meeting, Occurrence
-from cogs._meeting_ui import location, starting_view
+from cogs._meeting_ui import location, meeting_embed, rsvp_view, starting_view
 from cogs._ui import CALM
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,25 @@ class Schedule(commands.Cog):
         self.bot.scheduler.cancel_prefix("meeting:")
 
     async def rebuild(self) -> None:
-        """Plan every active meeting (missed 'starting now' posts are not sent late)."""
+        """Plan every active meeting and its reminders (missed 'starting now' posts are not sent late).
+
+        Everything is read in a few queries and planned in memory: a query per meeting made a start with
+        10,000 series take most of a minute (bench/startup.py).
+        """
         await self.bot.wait_until_ready()
-        for meeting in await svc.active_meetings(self.bot.db):
+        meetings = await svc.active_meetings(self.bot.db)  # active, in groups not archived
+        skipped = await svc.skipped_keys(self.bot.db, [m.id for m in meetings])
+        now = self.bot.clock.now()
+        for meeting in meetings:
             try:
-                await self.plan(meeting.id)
+                self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
+                target = self._schedule_jobs(meeting, skipped[meeting.id], now)
+                await self.mirror(meeting, target)
             except Exception:
                 log.exception("Could not plan meeting %s", meeting.id)
+        nudges = self.bot.get_cog("Nudges")
+        if nudges is not None:
+            await nudges.plan_meetings(meetings, skipped)
 
     @commands.Cog.listener()
     async def on_group_archived(self, group) -> None:
@@ -57,27 +69,33 @@ class Schedule(commands.Cog):
 
         Called after every change; `refresh_event` re-creates the event so it shows what the organiser changed.
         """
-        scheduler = self.bot.scheduler
-        scheduler.cancel_prefix(f"meeting:{meeting_id}:")
+        self.bot.scheduler.cancel_prefix(f"meeting:{meeting_id}:")
         meeting = await svc.meeting_by_id(self.bot.db, meeting_id)
         active = (
             meeting is not None
             and meeting.active
-            and bool(await svc.active_meetings(self.bot.db, group_ids=[meeting.group_id]))
+            and not (await groups_service.get_group(self.bot.db, meeting.guild_id, meeting.group_id)).archived
         )
         if not active:
             if meeting is not None:
                 await self.mirror(meeting, None, refresh_event)
                 await self._plan_reminders(meeting.id)
             return
-        now = self.bot.clock.now()
-        current = await svc.next_occurrence(self.bot.db, meeting, now - meeting.duration)
+        skipped = (await svc.skipped_keys(self.bot.db, [meeting.id]))[meeting.id]
+        target = self._schedule_jobs(meeting, skipped, self.bot.clock.now())
+        await self.mirror(meeting, target, refresh_event)
+        await self._plan_reminders(meeting.id)
+
+    def _schedule_jobs(self, meeting: Meeting, skipped: dict[int, str], now) -> Occurrence | None:
+        """Schedule an active meeting's next 'starting now' and end jobs; return the date to mirror as an event."""
+        scheduler = self.bot.scheduler
+        current = svc.next_unskipped(meeting, now - meeting.duration, skipped)
         if current is not None and current.start <= now < current.end:
             scheduler.schedule(f"meeting:{meeting.id}:end", current.end, lambda: self._ended(meeting.id))
             if meeting.last_started != current.key and now - current.start <= START_GRACE:
                 key_now = current.key
                 scheduler.schedule(f"meeting:{meeting.id}:late", now, lambda: self._started(meeting.id, key_now))
-            upcoming = await svc.next_occurrence(self.bot.db, meeting, now + timedelta(seconds=1))
+            upcoming = svc.next_unskipped(meeting, now + timedelta(seconds=1), skipped)
             target = current
         else:
             upcoming = current if current is not None and current.start > now else None
@@ -85,8 +103,7 @@ class Schedule(commands.Cog):
         if upcoming is not None:
             key = upcoming.key
             scheduler.schedule(f"meeting:{meeting.id}:start", upcoming.start, lambda: self._started(meeting.id, key))
-        await self.mirror(meeting, target, refresh_event)
-        await self._plan_reminders(meeting.id)
+        return target
 
     async def _plan_reminders(self, meeting_id: int) -> None:
         nudges = self.bot.get_cog("Nudges")
@@ -183,6 +200,65 @@ class Schedule(commands.Cog):
             log.warning("Could not create the event of meeting %s", meeting.id, exc_info=True)
             return None
         return event.id
+
+    # ------------------------------------------------------------------ announcements
+    async def announce(self, meeting: Meeting, channel_id: int, nxt: Occurrence | None) -> bool:
+        """Post a new series' announcement with its RSVP buttons."""
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            return False
+        try:
+            message = await channel.send(embed=meeting_embed(meeting, nxt), view=rsvp_view(meeting.id))
+        except discord.HTTPException:
+            log.warning("Could not announce meeting %s", meeting.id)
+            return False
+        async with self.bot.db.transaction() as tx:
+            await svc.update(tx, meeting, announcement_channel_id=channel.id, announcement_message_id=message.id)
+        return True
+
+    async def refresh_announcement(self, meeting_id: int) -> None:
+        """Re-render the series announcement after a change."""
+        meeting = await svc.meeting_by_id(self.bot.db, meeting_id)
+        if meeting is None or not meeting.announcement_message_id:
+            return
+        channel = self.bot.get_channel(meeting.announcement_channel_id)
+        if channel is None:
+            return
+        nxt = await svc.next_occurrence(self.bot.db, meeting, self.bot.clock.now())
+        prefix = "" if meeting.active else "Ended: "
+        view = rsvp_view(meeting.id) if meeting.active else None
+        try:
+            await channel.get_partial_message(meeting.announcement_message_id).edit(
+                embed=meeting_embed(meeting, nxt, title_prefix=prefix), view=view
+            )
+        except discord.HTTPException:
+            log.info("Could not refresh the announcement of meeting %s", meeting.id)
+
+    # ------------------------------------------------------------------ continuity
+    @commands.Cog.listener()
+    async def on_member_remove(self, member: discord.Member) -> None:
+        """Pass an organiser's meetings to a co-host; with none, alert the moderators. Never delete them."""
+        hosted = await svc.hosted_by(self.bot.db, member.guild.id, member.id)
+        orphaned = []
+        for meeting in hosted:
+            successor = next(
+                (c for c in await svc.cohosts(self.bot.db, meeting.id) if member.guild.get_member(c)), None
+            )
+            if successor is None:
+                orphaned.append(meeting)
+                continue
+            async with self.bot.db.transaction() as tx:
+                await svc.hand_over(tx, meeting, successor)
+                await groups_service.audit(
+                    tx, meeting.guild_id, "meeting.handover.auto", meeting.title, self.bot.clock.now()
+                )
+            await self.refresh_announcement(meeting.id)
+        if orphaned:
+            await self.alert_moderators(
+                member.guild,
+                "These meetings' organiser has left the server. They still run as scheduled; please hand them "
+                "over with `/meeting handover`: " + ", ".join(f"**{m.title}**" for m in orphaned),
+            )
 
     async def alert_moderators(self, guild: discord.Guild, text: str) -> bool:
         """Post an alert in the server's mod-log, if one is set and reachable."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -206,13 +206,17 @@ async def skipped_keys(db: Database | Tx, meeting_ids: Sequence[int]) -> dict[in
     """Return the skipped occurrences (key -> note) of each meeting."""
     if not meeting_ids:
         return {}
-    marks = ", ".join("?" for _ in meeting_ids)
-    rows = await db.fetchall(
-        f"SELECT meeting_id, occurrence, note FROM meeting_skips WHERE meeting_id IN ({marks})", tuple(meeting_ids)
-    )
     out: dict[int, dict[int, str]] = {m: {} for m in meeting_ids}
-    for r in rows:
-        out[r["meeting_id"]][r["occurrence"]] = r["note"]
+    ids = list(out)
+    for start in range(0, len(ids), 500):  # every meeting at start-up: keep each IN list short
+        chunk = ids[start : start + 500]
+        rows = await db.fetchall(
+            "SELECT meeting_id, occurrence, note FROM meeting_skips"
+            f" WHERE meeting_id IN ({', '.join('?' for _ in chunk)})",
+            tuple(chunk),
+        )
+        for r in rows:
+            out[r["meeting_id"]][r["occurrence"]] = r["note"]
     return out
 
 
@@ -233,7 +237,11 @@ def expand(
 
 async def next_occurrence(db: Database | Tx, meeting: Meeting, after: datetime) -> Occurrence | None:
     """Return the first occurrence starting at or after `after` that is not skipped."""
-    skipped = (await skipped_keys(db, [meeting.id]))[meeting.id]
+    return next_unskipped(meeting, after, (await skipped_keys(db, [meeting.id]))[meeting.id])
+
+
+def next_unskipped(meeting: Meeting, after: datetime, skipped: Container[int]) -> Occurrence | None:
+    """Return the first occurrence starting at or after `after` whose key is not in `skipped`."""
     cursor = after
     for _ in range(200):  # a long run of skips is possible; an endless one is not
         start = recurrence.next_occurrence(meeting.series, cursor) if meeting.active else None
@@ -271,7 +279,13 @@ async def upcoming(
     db: Database | Tx, meetings: Sequence[Meeting], now: datetime, days: int = UPCOMING_DAYS
 ) -> list[Occurrence]:
     """Return the not-skipped occurrences of `meetings` in the next `days` days, soonest first."""
-    skipped = await skipped_keys(db, [m.id for m in meetings])
+    return upcoming_with(meetings, now, await skipped_keys(db, [m.id for m in meetings]), days)
+
+
+def upcoming_with(
+    meetings: Sequence[Meeting], now: datetime, skipped: dict[int, dict[int, str]], days: int = UPCOMING_DAYS
+) -> list[Occurrence]:
+    """`upcoming`, with the skipped dates already read (`skipped_keys`)."""
     found = [
         occ
         for meeting in meetings

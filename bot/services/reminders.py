@@ -241,35 +241,116 @@ async def plan_meeting(db: Database | Tx, meeting: Meeting, now: datetime) -> tu
         )
     }
     prefs = await _prefs_for(db, list(leads))
+    return _plan(leads, occurrences, answers, delivered, prefs, now)
+
+
+async def plan_meetings(
+    db: Database | Tx, meetings: Sequence[Meeting], now: datetime, skipped: dict[int, dict[int, str]]
+) -> dict[int, tuple[list[Due], datetime | None]]:
+    """`plan_meeting` for many meetings at once (the rebuild at start), in a handful of queries for all of them.
+
+    `skipped` is `meetings.skipped_keys` of these meetings. The answers are plan_meeting's, meeting by meeting.
+    """
+    by_meeting: dict[int, list[tuple[int, int]]] = {}
+    by_group: dict[int, list[tuple[int, int]]] = {}
+    for r in await db.fetchall(
+        "SELECT r.user_id, r.lead_minutes, r.meeting_id, r.group_id FROM reminders r"
+        " LEFT JOIN member_flags f ON f.user_id = r.user_id WHERE f.dms_closed_at IS NULL"
+    ):
+        if r["meeting_id"] is not None:
+            by_meeting.setdefault(r["meeting_id"], []).append((r["user_id"], r["lead_minutes"]))
+        else:
+            by_group.setdefault(r["group_id"], []).append((r["user_id"], r["lead_minutes"]))
+    floor = int(now.timestamp())
+    # Every answer and delivery a plan could look up: series answers and dates from now on.
+    answers: dict[int, dict[int, dict[int, str]]] = {}
+    for r in await db.fetchall(
+        "SELECT meeting_id, user_id, occurrence, status FROM rsvps WHERE occurrence = ? OR occurrence >= ?",
+        (SERIES, floor),
+    ):
+        answers.setdefault(r["meeting_id"], {}).setdefault(r["user_id"], {})[r["occurrence"]] = r["status"]
+    delivered: dict[int, set[tuple[int, int, str]]] = {}
+    for r in await db.fetchall(
+        "SELECT user_id, meeting_id, occurrence, kind FROM deliveries WHERE occurrence >= ?", (floor,)
+    ):
+        delivered.setdefault(r["meeting_id"], set()).add((r["user_id"], r["occurrence"], r["kind"]))
+    names = ", ".join(f.name for f in fields(Prefs))
+    prefs = {r["user_id"]: Prefs(**dict(r)) for r in await db.fetchall(f"SELECT {names} FROM reminder_prefs")}
+    plans: dict[int, tuple[list[Due], datetime | None]] = {}
+    for meeting in meetings:
+        rows = by_meeting.get(meeting.id, []) + by_group.get(meeting.group_id, [])
+        if not rows or not meeting.active:
+            plans[meeting.id] = ([], None)
+            continue
+        leads: dict[int, set[int]] = {}
+        for user_id, minutes in rows:
+            leads.setdefault(user_id, set()).add(minutes)
+        mine = {meeting.id: skipped.get(meeting.id, {})}
+        occurrences = [o for o in meetings_service.upcoming_with([meeting], now, mine, HORIZON.days) if o.start > now]
+        if not occurrences:
+            plans[meeting.id] = ([], None)
+            continue
+        plans[meeting.id] = _plan(
+            leads, occurrences, answers.get(meeting.id, {}), delivered.get(meeting.id, set()), prefs, now
+        )
+    return plans
+
+
+def _plan(
+    leads: dict[int, set[int]],
+    occurrences: Sequence[Occurrence],
+    answers: dict[int, dict[int, str]],
+    delivered: set[tuple[int, int, str]],
+    prefs: dict[int, Prefs],
+    now: datetime,
+) -> tuple[list[Due], datetime | None]:
+    """Return what is due now and when the next one falls due, from what the database says (no queries).
+
+    Runs for every member and date of every meeting at start, so the per-member work (the effective lead
+    times, the quiet hours) is done once per member, and the members with default preferences share it.
+    """
+    keyed = [(occ, occ.key) for occ in occurrences]
+    shared: dict[tuple[int, ...], list[tuple[timedelta, int, str]]] = {}
     due: list[Due] = []
     next_fire: datetime | None = None
     for user_id, minutes in leads.items():
-        pref = prefs.get(user_id, Prefs(user_id))
-        chosen = [timedelta(minutes=m) for m in minutes]
-        effective = nudging.effective_lead_times(chosen, pref.nudge_state)
+        pref = prefs.get(user_id)
+        if pref is None:
+            order = tuple(minutes)  # the set's own order, so the DMs go out in the order they always did
+            effective = shared.get(order)
+            if effective is None:
+                effective = shared[order] = _effective_leads(minutes, Prefs(user_id))
+            quiet = None
+        else:
+            effective, quiet = _effective_leads(minutes, pref), pref.quiet
         mine = answers.get(user_id, {})
-        for occ in occurrences:
-            if mine.get(occ.key, mine.get(SERIES)) == "not_going":
+        series_answer = mine.get(SERIES)
+        for occ, key in keyed:
+            if mine.get(key, series_answer) == "not_going":
                 continue
-            for lead in effective:
-                item = Due(user_id, occ, int(lead.total_seconds() // 60), occ.start - lead)
-                if (user_id, occ.key, item.kind) in delivered:
+            for lead, lead_minutes, kind in effective:
+                if (user_id, key, kind) in delivered:
                     continue
-                fire = _after_quiet_hours(item.fire_at, pref)
+                fire = occ.start - lead
+                if quiet is not None and timeparse.in_quiet_hours(fire, *quiet):
+                    fire = timeparse.quiet_hours_end(fire, *quiet)
                 if fire >= occ.start:
                     continue  # quiet hours last until the meeting has begun: dropped
                 if fire <= now:
-                    due.append(Due(user_id, occ, item.lead_minutes, fire))
+                    due.append(Due(user_id, occ, lead_minutes, fire))
                 elif next_fire is None or fire < next_fire:
                     next_fire = fire
     return due, next_fire
 
 
-def _after_quiet_hours(at: datetime, prefs: Prefs) -> datetime:
-    quiet = prefs.quiet
-    if quiet is None or not timeparse.in_quiet_hours(at, *quiet):
-        return at
-    return timeparse.quiet_hours_end(at, *quiet)
+def _effective_leads(minutes: Iterable[int], pref: Prefs) -> list[tuple[timedelta, int, str]]:
+    """The member's lead times after the nudge policy, each with its minutes and its ledger kind."""
+    chosen = [timedelta(minutes=m) for m in minutes]
+    out = []
+    for lead in nudging.effective_lead_times(chosen, pref.nudge_state):
+        lead_minutes = int(lead.total_seconds() // 60)
+        out.append((lead, lead_minutes, f"remind:{lead_minutes}"))
+    return out
 
 
 async def _prefs_for(db: Database | Tx, user_ids: list[int]) -> dict[int, Prefs]:
