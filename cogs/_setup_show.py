@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import discord
 
@@ -90,7 +90,9 @@ def _mention(prefix: str, value: int | None) -> str:
     return f"<{prefix}{value}>" if value else "not set"
 
 
-def configuration_embed(guild: discord.Guild, settings: GuildSettings, groups: Sequence[Group]) -> discord.Embed:
+def configuration_embed(
+    guild: discord.Guild, settings: GuildSettings, groups: Sequence[Group], pairing: Mapping[int, str] | None = None
+) -> discord.Embed:
     """Render the whole configuration for moderators."""
     missing = missing_permissions(guild, settings, groups)
     embed = discord.Embed(title=f"Configuration of {guild.name}", colour=WARM if missing else CALM)
@@ -110,7 +112,7 @@ def configuration_embed(guild: discord.Guild, settings: GuildSettings, groups: S
         lines = [
             f"Announcements: {_mention('#', group.channel_id)}",
             f"Check-ins: {_mention('#', group.checkin_channel_id)} · anonymity: {group.anonymity}",
-            f"Buddies: {_mention('#', group.buddy_channel_id)}",
+            f"Buddies: {_mention('#', group.buddy_channel_id)} · pairing: {(pairing or {}).get(group.id, 'off')}",
             f"Member role: {_mention('@&', group.role_id)} · organisers: {_mention('@&', group.organiser_role_id)}",
         ]
         name = f"{group.name} (archived)" if group.archived else group.name

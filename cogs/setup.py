@@ -9,10 +9,11 @@ from discord.ext import commands
 from bot.client import PeerBot, reply
 from bot.errors import UserError
 from bot.logic.crisis import DEFAULT_RESOURCES
+from bot.services import buddies as buddies_service
 from bot.services import groups as groups_service
 from cogs._checks import require_manage_guild
 from cogs._setup_show import configuration_embed, role_problem
-from cogs._ui import CALM, GuardedModal, any_group_autocomplete, group_autocomplete
+from cogs._ui import CALM, GuardedModal, any_group_autocomplete, group_autocomplete, when
 
 
 class ResourcesModal(GuardedModal, title="Crisis and support resources"):
@@ -262,7 +263,14 @@ class Setup(commands.Cog):
     async def show(self, interaction: discord.Interaction) -> None:
         settings = await groups_service.get_settings(self.bot.db, interaction.guild_id)
         groups = await groups_service.list_groups(self.bot.db, interaction.guild_id, include_archived=True)
-        await reply(interaction, embed=configuration_embed(interaction.guild, settings, groups))
+        pairing = {}
+        for group in groups:
+            cadence = await buddies_service.get_cadence(self.bot.db, group.id)
+            if cadence is not None and cadence.enabled:
+                pairing[group.id] = f"every {cadence.every_days} days" + (
+                    f", next {when(cadence.next_round_at)}" if cadence.next_round_at else ""
+                )
+        await reply(interaction, embed=configuration_embed(interaction.guild, settings, groups, pairing))
 
 
 async def setup(bot: PeerBot) -> None:

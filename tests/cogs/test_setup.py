@@ -154,3 +154,12 @@ async def test_show_reports_configuration_and_missing_permissions(running, disco
     reply = await discord_double.slash("setup show", user=world.maya)
     assert "Manage Events" in reply.text
     assert f"<#{world.checkins.id}>: **Send Messages" in reply.text
+
+
+async def test_show_includes_each_groups_pairing_cadence(running, discord_double, world):
+    await create_group(discord_double, world, buddy_channel=world.buddies)
+    before = await discord_double.slash("setup show", user=world.maya)
+    assert "pairing: off" in before.text
+    await discord_double.slash("setup pairing", user=world.maya, group="Tuesday Circle", every_days=14, enabled=True)
+    after = await discord_double.slash("setup show", user=world.maya)
+    assert "pairing: every 14 days, next <t:" in after.text
