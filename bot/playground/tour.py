@@ -79,11 +79,17 @@ STEPS: tuple[Step, ...] = (
     Step("", '/buddy join group:"Tuesday Circle" role:mentor about:"Happy to listen."', "mentor"),
     Step("", "as dan"),
     Step("", '/buddy join group:"Tuesday Circle" role:mentee', "mentee"),
-    Step("Maya runs a round now (normally it runs every 7, 14 or 28 days). Each pair gets a private thread with "
-         "an opener; the mentee is paired with the mentor.", "as maya"),
+    Step(
+        "Maya runs a round now (normally it runs every 7, 14 or 28 days). Each pair gets a private thread with "
+        "an opener; the mentee is paired with the mentor.",
+        "as maya",
+    ),
     Step("", '/buddy pair-now group:"Tuesday Circle"', "Buddy chat"),
-    Step("Bob leaves the server. Nobody is silently dropped: Dan is told kindly and re-paired at once.",
-         "leave bob", "dan"),
+    Step(
+        "Bob leaves the server. Nobody is silently dropped: Dan is told kindly and re-paired at once.",
+        "leave bob",
+        "dan",
+    ),
 )
 
 
