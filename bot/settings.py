@@ -29,6 +29,7 @@ class Settings:
     anon_delay_max_seconds: int = 600
     escalation_minutes: int = 10
     erase_after_days: int = 30
+    privacy_url: str | None = None
 
 
 def _int(env: Mapping[str, str], key: str, default: int | None, *, minimum: int = 0) -> int | None:
@@ -91,6 +92,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv_path: str | os
         anon_delay_max_seconds=delay_max,
         escalation_minutes=_int(env, "ESCALATION_MINUTES", 10, minimum=1),
         erase_after_days=_int(env, "ERASE_AFTER_DAYS", 30, minimum=1),
+        privacy_url=_url(env, "PRIVACY_URL", ("http", "https")),
     )
 
 

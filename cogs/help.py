@@ -8,8 +8,6 @@ from discord.ext import commands
 
 from bot.client import PeerBot, reply
 
-PRIVACY_URL = "https://github.com/peerbot/peerbot/blob/main/docs/privacy.md"
-
 HELP_TEXT = (
     "I help this server's peer-support groups meet, check in and look out for each other. "
     "Everything about you is yours: you choose your reminders, what you share, and you can "
@@ -35,7 +33,7 @@ SECTIONS = (
     ),
     ("Buddies", "`/buddy join` to be paired with a peer or mentor; `/buddy status` to see your buddy."),
     ("Need support now?", "`/resources` shows crisis and support lines, anywhere, any time."),
-    ("Your data", f"`/mydata export` and `/mydata delete`. How your data is kept: {PRIVACY_URL}"),
+    ("Your data", "`/mydata export` and `/mydata delete`. How your data is kept: {privacy}"),
 )
 
 
@@ -46,8 +44,9 @@ class Help(commands.Cog):
     @app_commands.command(name="help", description="What this bot does and how to use it")
     async def help(self, interaction: discord.Interaction) -> None:
         embed = discord.Embed(title="How I can help", description=HELP_TEXT, colour=discord.Colour.teal())
+        privacy = self.bot.settings.privacy_url or "the privacy page (docs/privacy.md) that comes with the bot"
         for name, value in SECTIONS:
-            embed.add_field(name=name, value=value, inline=False)
+            embed.add_field(name=name, value=value.format(privacy=privacy), inline=False)
         embed.set_footer(text="Moderators: /setup show lists this server's configuration.")
         await reply(interaction, embed=embed)
 

@@ -306,41 +306,63 @@ def _plan(
 ) -> tuple[list[Due], datetime | None]:
     """Return what is due now and when the next one falls due, from what the database says (no queries).
 
-    Runs for every member and date of every meeting at start, so the per-member work (the effective lead
-    times, the quiet hours) is done once per member, and the members with default preferences share it.
+    Runs for every member and date of every meeting at start. Most members have the default preferences,
+    no answer and nothing sent yet, so their plan depends only on their lead times: it is worked out once
+    per set of lead times and shared.
     """
     keyed = [(occ, occ.key) for occ in occurrences]
-    shared: dict[tuple[int, ...], list[tuple[timedelta, int, str]]] = {}
+    delivered_to = {user_id for user_id, _, _ in delivered}
+    shared: dict[tuple[int, ...], tuple[list[tuple[Occurrence, int, datetime]], datetime | None]] = {}
     due: list[Due] = []
     next_fire: datetime | None = None
     for user_id, minutes in leads.items():
         pref = prefs.get(user_id)
-        if pref is None:
+        mine = answers.get(user_id) or {}
+        if pref is None and not mine and user_id not in delivered_to:
             order = tuple(minutes)  # the set's own order, so the DMs go out in the order they always did
-            effective = shared.get(order)
-            if effective is None:
-                effective = shared[order] = _effective_leads(minutes, Prefs(user_id))
-            quiet = None
+            plan = shared.get(order)
+            if plan is None:
+                effective = _effective_leads(order, Prefs(user_id))
+                plan = shared[order] = _member_plan(user_id, effective, None, {}, set(), keyed, now)
         else:
-            effective, quiet = _effective_leads(minutes, pref), pref.quiet
-        mine = answers.get(user_id, {})
-        series_answer = mine.get(SERIES)
-        for occ, key in keyed:
-            if mine.get(key, series_answer) == "not_going":
-                continue
-            for lead, lead_minutes, kind in effective:
-                if (user_id, key, kind) in delivered:
-                    continue
-                fire = occ.start - lead
-                if quiet is not None and timeparse.in_quiet_hours(fire, *quiet):
-                    fire = timeparse.quiet_hours_end(fire, *quiet)
-                if fire >= occ.start:
-                    continue  # quiet hours last until the meeting has begun: dropped
-                if fire <= now:
-                    due.append(Due(user_id, occ, lead_minutes, fire))
-                elif next_fire is None or fire < next_fire:
-                    next_fire = fire
+            pref = pref or Prefs(user_id)
+            plan = _member_plan(user_id, _effective_leads(minutes, pref), pref.quiet, mine, delivered, keyed, now)
+        items, member_next = plan
+        due.extend(Due(user_id, occ, lead_minutes, fire) for occ, lead_minutes, fire in items)
+        if member_next is not None and (next_fire is None or member_next < next_fire):
+            next_fire = member_next
     return due, next_fire
+
+
+def _member_plan(
+    user_id: int,
+    effective: list[tuple[timedelta, int, str]],
+    quiet: tuple[time, time, str] | None,
+    mine: dict[int, str],
+    delivered: set[tuple[int, int, str]],
+    keyed: list[tuple[Occurrence, int]],
+    now: datetime,
+) -> tuple[list[tuple[Occurrence, int, datetime]], datetime | None]:
+    """One member's reminders of one meeting: (date, minutes before, when) due now, and the next one's time."""
+    items: list[tuple[Occurrence, int, datetime]] = []
+    next_fire: datetime | None = None
+    series_answer = mine.get(SERIES)
+    for occ, key in keyed:
+        if mine.get(key, series_answer) == "not_going":
+            continue
+        for lead, lead_minutes, kind in effective:
+            if (user_id, key, kind) in delivered:
+                continue
+            fire = occ.start - lead
+            if quiet is not None and timeparse.in_quiet_hours(fire, *quiet):
+                fire = timeparse.quiet_hours_end(fire, *quiet)
+            if fire >= occ.start:
+                continue  # quiet hours last until the meeting has begun: dropped
+            if fire <= now:
+                items.append((occ, lead_minutes, fire))
+            elif next_fire is None or fire < next_fire:
+                next_fire = fire
+    return items, next_fire
 
 
 def _effective_leads(minutes: Iterable[int], pref: Prefs) -> list[tuple[timedelta, int, str]]:

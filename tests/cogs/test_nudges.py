@@ -110,3 +110,37 @@ async def test_no_welcome_back_when_style_is_off(running, discord_double, world,
     for week in (3, 4):
         await meeting_week(running, discord_double, clock, week, [])
     assert discord_double.dms_to(world.bob) == []
+
+
+async def test_buddy_alert_with_consent_tells_the_buddy_after_two_missed_meetings(
+    running, discord_double, world, clock
+):
+    _, meeting = await make_meeting(discord_double, world, running)
+    await discord_double.slash("setup group-edit", user=world.maya, group="Tuesday Circle", buddy_channel=world.buddies)
+    for person in (world.alice, world.bob):
+        await discord_double.slash("group join", user=person, group="Tuesday Circle")
+        await discord_double.slash("buddy join", user=person, group="Tuesday Circle", role="peer")
+    await discord_double.slash("buddy pair-now", user=world.maya, group="Tuesday Circle")
+    await running.bot.scheduler.idle()
+    await discord_double.slash("reminders buddy-alert", user=world.alice, setting="on")
+    await discord_double.slash("rsvp", user=world.alice, meeting=str(meeting.id), status="going", scope="series")
+    await meeting_week(running, discord_double, clock, 0, [])
+    assert not any("asked me to let you know" in t for t in texts(discord_double, world.bob))
+    await meeting_week(running, discord_double, clock, 1, [])
+    alerts = [t for t in texts(discord_double, world.bob) if "asked me to let you know" in t]
+    assert len(alerts) == 1 and f"<@{world.alice.id}>" in alerts[0]
+    await meeting_week(running, discord_double, clock, 2, [])
+    assert len([t for t in texts(discord_double, world.bob) if "asked me to let you know" in t]) == 1
+
+
+async def test_without_consent_the_buddy_hears_nothing(running, discord_double, world, clock):
+    _, meeting = await make_meeting(discord_double, world, running)
+    await discord_double.slash("setup group-edit", user=world.maya, group="Tuesday Circle", buddy_channel=world.buddies)
+    for person in (world.alice, world.bob):
+        await discord_double.slash("group join", user=person, group="Tuesday Circle")
+        await discord_double.slash("buddy join", user=person, group="Tuesday Circle", role="peer")
+    await discord_double.slash("buddy pair-now", user=world.maya, group="Tuesday Circle")
+    await discord_double.slash("rsvp", user=world.alice, meeting=str(meeting.id), status="going", scope="series")
+    for week in range(3):
+        await meeting_week(running, discord_double, clock, week, [])
+    assert not any("asked me to let you know" in t for t in texts(discord_double, world.bob))
