@@ -132,10 +132,11 @@ async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> 
         for target in targets:
             s = summary(found[target.label])
             if target.bot == "bare":
-                ratio, check = "1.00× (reference)", None
+                ratio, check, added = "1.00× (reference)", None, "–"
             else:
                 value = s["median"] / reference["median"]
                 ratio, check = f"{value:.2f}×", value <= RATIO_TARGET
+                added = f"+{ms(s['median'] - reference['median'])}"
             p95_ratio = s["p95"] / reference["p95"] if reference["p95"] else math.nan
             rows.append(
                 (
@@ -148,6 +149,7 @@ async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> 
                     ratio,
                     f"≤ {RATIO_TARGET}×" if check is not None else "–",
                     verdict(check),
+                    added,
                     f"{p95_ratio:.2f}×",
                 )
             )
@@ -162,6 +164,7 @@ async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> 
             "median / bare",
             "target",
             "result",
+            "added to the median",
             "p95 / bare",
         ),
         rows,

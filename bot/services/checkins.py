@@ -123,9 +123,10 @@ async def record_checkin(
         raise ValueError("anonymous check-ins are anonymous posts, never journal rows with a user id")
     if share == "named" and group_id is None:
         raise ValueError("a named check-in belongs to a group")
-    checkin_id = await tx.insert(
+    # RETURNING hands back the row as stored in the same statement: one trip to the database, not two.
+    row = await tx.fetchone(
         "INSERT INTO checkins (guild_id, user_id, group_id, mood, note, content_warning, share, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CHECKIN_COLUMNS}",
         (
             guild_id,
             user_id,
@@ -137,7 +138,6 @@ async def record_checkin(
             _ts(now),
         ),
     )
-    row = await tx.fetchone(f"SELECT {_CHECKIN_COLUMNS} FROM checkins WHERE id = ?", (checkin_id,))
     return Checkin(**dict(row))
 
 

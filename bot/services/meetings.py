@@ -74,11 +74,12 @@ class Occurrence:
         return self.start + self.meeting.duration
 
 
-_COLUMNS = ", ".join(f.name for f in fields(Meeting))
+_NAMES = tuple(f.name for f in fields(Meeting))
+_COLUMNS = ", ".join(_NAMES)
 
 
 def _meeting(row: Any) -> Meeting:
-    return Meeting(**{f.name: row[f.name] for f in fields(Meeting)})
+    return Meeting(*(row[name] for name in _NAMES))  # every series is read at start: no fields() per row
 
 
 def from_key(key: int) -> datetime:

@@ -133,3 +133,15 @@ async def test_history_reads_rsvps_and_own_check_ins(db, clock, meeting):
 def test_an_empty_lead_is_refused_kindly():
     with pytest.raises(UserError, match="how long before"):
         svc.require_leads("  ")
+
+
+async def test_claiming_many_at_once_owns_only_the_unclaimed_in_the_order_given(db, clock, meeting):
+    occurrence = int(START.timestamp())
+    keys = [(user_id, meeting.id, occurrence, "remind:60") for user_id in range(1000, 1000 + 2 * svc.CLAIM_CHUNK + 7)]
+    taken = keys[5::3]
+    async with db.transaction() as tx:
+        assert await svc.claim(tx, taken, clock.now()) == taken
+    async with db.transaction() as tx:
+        owned = await svc.claim(tx, [*reversed(keys), keys[0]], clock.now())
+    assert owned == [key for key in reversed(keys) if key not in taken]
+    assert len(await svc.unfinished_claims(db)) == len(keys)
