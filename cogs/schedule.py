@@ -118,7 +118,9 @@ class Schedule(commands.Cog):
             upcoming = svc.next_unskipped(meeting, now + timedelta(seconds=1), skipped)
             target = current
         else:
-            upcoming = current if current is not None and current.start > now else None
+            # `current` may be an occurrence ending exactly now: then the next one is still to find.
+            in_future = current is not None and current.start > now
+            upcoming = current if in_future else svc.next_unskipped(meeting, now + timedelta(seconds=1), skipped)
             target = upcoming
         if upcoming is not None:
             key = upcoming.key

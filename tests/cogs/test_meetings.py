@@ -295,3 +295,16 @@ async def test_stats_show_counts_and_never_names(running, discord_double, world,
 
 async def _is(awaitable, expected):
     return await awaitable == expected
+
+
+async def test_planning_exactly_at_a_meetings_end_still_schedules_the_next_start(running, discord_double, world, clock):
+    _, meeting = await make_meeting(discord_double, world, running)
+    await running.stop()
+    clock.set(TUE_19 + timedelta(minutes=60))  # the bot comes back exactly as the first meeting ends
+    await running.start()
+    await discord_double.until(lambda: _has_start_job(running))
+    assert running.bot.scheduler.pending()[f"meeting:{meeting.id}:start"] == TUE_19 + timedelta(days=7)
+
+
+async def _has_start_job(running):
+    return any(k.endswith(":start") for k in running.bot.scheduler.pending())
