@@ -104,6 +104,7 @@ def configuration_embed(
                 f"Peer helpers: {_mention('@&', settings.helper_role_id)}",
                 f"Resources: {'custom text' if settings.resources_text else 'international default'}",
                 f"Check-in notes kept for: {settings.retention_days} days",
+                f"Default time zone: {settings.timezone or 'not set (each group uses its first meeting’s)'}",
             ]
         ),
         inline=False,

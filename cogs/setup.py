@@ -8,10 +8,12 @@ from discord.ext import commands
 
 from bot.client import PeerBot, reply
 from bot.errors import UserError
+from bot.logic import timeparse
 from bot.logic.crisis import DEFAULT_RESOURCES
 from bot.services import buddies as buddies_service
 from bot.services import groups as groups_service
 from cogs._checks import require_manage_guild
+from cogs._meeting_ui import timezone_autocomplete
 from cogs._setup_show import configuration_embed, role_problem
 from cogs._ui import CALM, GuardedModal, any_group_autocomplete, group_autocomplete, when
 
@@ -258,6 +260,18 @@ class Setup(commands.Cog):
             f"When a member asks for a person to reach out, I'll ping {role.mention} in the mod-log.",
             allowed_mentions=discord.AllowedMentions.none(),
         )
+
+    @setup.command(name="timezone", description="This server's default time zone for meetings")
+    @app_commands.autocomplete(zone=timezone_autocomplete)
+    @app_commands.describe(zone="An IANA zone, e.g. Europe/London (start typing a city)")
+    async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
+        name = timeparse.validate_timezone(zone)
+        async with self.bot.db.transaction() as tx:
+            await groups_service.update_settings(tx, interaction.guild_id, timezone=name)
+            await groups_service.audit(
+                tx, interaction.guild_id, "setup.timezone", name, self.bot.clock.now(), interaction.user.id
+            )
+        await reply(interaction, f"Meetings here default to **{name}** unless a group or meeting says otherwise.")
 
     @setup.command(name="show", description="This server's configuration, and which permissions I'm missing")
     async def show(self, interaction: discord.Interaction) -> None:

@@ -308,3 +308,20 @@ async def test_planning_exactly_at_a_meetings_end_still_schedules_the_next_start
 
 async def _has_start_job(running):
     return any(k.endswith(":start") for k in running.bot.scheduler.pending())
+
+
+async def test_the_servers_time_zone_is_the_default_for_a_new_group(running, discord_double, world):
+    set_zone = await discord_double.slash("setup timezone", user=world.maya, zone="America/New_York")
+    assert "America/New_York" in set_zone.text
+    await make_group(discord_double, world)
+    reply = await discord_double.slash(
+        "meeting create",
+        user=world.olivia,
+        group="Tuesday Circle",
+        title="Circle",
+        start="tuesday 19:00",
+        repeat="weekly",
+    )
+    assert "Scheduled **Circle**" in reply.text
+    (meeting,) = await meetings_service.active_meetings(running.bot.db)
+    assert meeting.timezone == "America/New_York"
