@@ -53,11 +53,15 @@ class Setup(commands.Cog):
         require_manage_guild(interaction)
         return True
 
-    async def _audit(self, interaction: discord.Interaction, action: str, detail: str) -> None:
+    async def _save_settings(self, interaction: discord.Interaction, action: str, detail, **changes):
+        """Save server settings and audit the change in one transaction; `detail` may read the saved settings."""
         async with self.bot.db.transaction() as tx:
+            settings = await groups_service.update_settings(tx, interaction.guild_id, **changes)
+            text = detail(settings) if callable(detail) else detail
             await groups_service.audit(
-                tx, interaction.guild_id, action, detail, self.bot.clock.now(), interaction.user.id
+                tx, interaction.guild_id, action, text, self.bot.clock.now(), interaction.user.id
             )
+        return settings
 
     @setup.command(name="group-create", description="Create a group in this server")
     @app_commands.describe(
@@ -197,16 +201,7 @@ class Setup(commands.Cog):
             raise UserError(
                 f"I can't post in {channel.mention}: I need View Channel, Send Messages and Embed Links there."
             )
-        async with self.bot.db.transaction() as tx:
-            await groups_service.update_settings(tx, interaction.guild_id, modlog_channel_id=channel.id)
-            await groups_service.audit(
-                tx,
-                interaction.guild_id,
-                "setup.modlog",
-                channel.name,
-                self.bot.clock.now(),
-                interaction.user.id,
-            )
+        await self._save_settings(interaction, "setup.modlog", channel.name, modlog_channel_id=channel.id)
         await channel.send(
             embed=discord.Embed(
                 description=f"Moderator alerts and the audit log will appear here (set by {interaction.user.mention}).",
@@ -227,16 +222,12 @@ class Setup(commands.Cog):
 
     async def save_resources(self, interaction: discord.Interaction, text: str) -> None:
         """Save the server's resources text (empty: back to the default) and show it."""
-        async with self.bot.db.transaction() as tx:
-            settings = await groups_service.update_settings(tx, interaction.guild_id, resources_text=text)
-            await groups_service.audit(
-                tx,
-                interaction.guild_id,
-                "setup.resources",
-                "custom" if settings.resources_text else "default",
-                self.bot.clock.now(),
-                interaction.user.id,
-            )
+        settings = await self._save_settings(
+            interaction,
+            "setup.resources",
+            lambda saved: "custom" if saved.resources_text else "default",
+            resources_text=text,
+        )
         shown = settings.resources_text or DEFAULT_RESOURCES
         which = "this server's text" if settings.resources_text else "the international default"
         await reply(interaction, f"`/resources` now shows {which}:\n\n{shown}")
@@ -245,16 +236,7 @@ class Setup(commands.Cog):
     async def helpers(self, interaction: discord.Interaction, role: discord.Role) -> None:
         if role.is_default():
             raise UserError("Pick a role for your peer helpers, not @everyone.")
-        async with self.bot.db.transaction() as tx:
-            await groups_service.update_settings(tx, interaction.guild_id, helper_role_id=role.id)
-            await groups_service.audit(
-                tx,
-                interaction.guild_id,
-                "setup.helpers",
-                role.name,
-                self.bot.clock.now(),
-                interaction.user.id,
-            )
+        await self._save_settings(interaction, "setup.helpers", role.name, helper_role_id=role.id)
         await reply(
             interaction,
             f"When a member asks for a person to reach out, I'll ping {role.mention} in the mod-log.",
@@ -266,11 +248,7 @@ class Setup(commands.Cog):
     @app_commands.describe(zone="An IANA zone, e.g. Europe/London (start typing a city)")
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
         name = timeparse.validate_timezone(zone)
-        async with self.bot.db.transaction() as tx:
-            await groups_service.update_settings(tx, interaction.guild_id, timezone=name)
-            await groups_service.audit(
-                tx, interaction.guild_id, "setup.timezone", name, self.bot.clock.now(), interaction.user.id
-            )
+        await self._save_settings(interaction, "setup.timezone", name, timezone=name)
         await reply(interaction, f"Meetings here default to **{name}** unless a group or meeting says otherwise.")
 
     @setup.command(name="show", description="This server's configuration, and which permissions I'm missing")
