@@ -1,4 +1,6 @@
+import asyncio
 import os
+import sqlite3
 import stat
 
 import pytest
@@ -54,6 +56,82 @@ async def test_a_transaction_rolls_back_on_error(db):
             await tx.execute("INSERT INTO bot_state (key, value) VALUES ('k', 'v')")
             raise RuntimeError
     assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == 0
+
+
+async def test_a_failed_statement_inside_a_transaction_undoes_only_itself(db):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER UNIQUE);")])
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO a VALUES (1)")  # carries the BEGIN
+        with pytest.raises(sqlite3.IntegrityError):
+            await tx.execute("INSERT INTO a VALUES (1)")
+        await tx.execute("INSERT INTO a VALUES (2)")
+    assert [r[0] for r in await db.fetchall("SELECT x FROM a ORDER BY x")] == [1, 2]
+
+
+async def test_a_failing_first_statement_still_rolls_back_the_whole_transaction(db):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER NOT NULL);")])
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO a VALUES (NULL)")
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            with pytest.raises(sqlite3.IntegrityError):
+                await tx.execute("INSERT INTO a VALUES (NULL)")
+            await tx.execute("INSERT INTO a VALUES (3)")
+            raise RuntimeError
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 0
+    async with db.transaction() as tx:  # nothing was left open
+        await tx.execute("INSERT INTO a VALUES (4)")
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 1
+
+
+async def test_a_commit_that_fails_leaves_no_transaction_open(db):
+    await db.migrate(
+        [
+            Migration(
+                1,
+                "fk",
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+                "CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
+            )
+        ]
+    )
+    committed = []
+    with pytest.raises(sqlite3.IntegrityError):  # a deferred foreign key is checked at COMMIT
+        async with db.transaction() as tx:
+            tx.after_commit(lambda: committed.append(True))
+            await tx.execute("INSERT INTO child VALUES (7)")
+    assert committed == []
+    assert await db.fetchval("SELECT COUNT(*) FROM child") == 0
+    async with db.transaction() as tx:
+        tx.after_commit(lambda: committed.append(True))
+        await tx.execute("INSERT INTO parent VALUES (7)")
+        await tx.execute("INSERT INTO child VALUES (7)")
+    assert committed == [True]
+
+
+async def test_writes_at_the_same_moment_commit_together_and_fail_alone(db, monkeypatch):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER NOT NULL UNIQUE);")])
+    import bot.db
+
+    batches = []
+    real = bot.db._apply_writes
+
+    def counting(conn, batch):
+        batches.append(len(batch))
+        return real(conn, batch)
+
+    monkeypatch.setattr(bot.db, "_apply_writes", counting)
+    values = [*range(40), 5]  # the last repeats 5: a UNIQUE violation of its own
+    results = await asyncio.gather(
+        *(db.write("INSERT INTO a (x) VALUES (?) RETURNING id, x", (v,)) for v in values), return_exceptions=True
+    )
+    assert isinstance(results[-1], sqlite3.IntegrityError)
+    assert [r[0]["x"] for r in results[:-1]] == list(range(40))
+    # Written and committed: the reader connection sees every one of them.
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 40
+    assert sum(batches) == 41 and len(batches) < 41  # fewer transactions than writes
+    assert [tuple(r) for r in await db.write("INSERT INTO a (x) VALUES (?) RETURNING x", (100,))] == [(100,)]
 
 
 async def test_backup_is_a_consistent_copy(db, tmp_path):
