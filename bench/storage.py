@@ -1,8 +1,9 @@
 """Storage: check-ins per second through the service layer on aiosqlite, next to raw aiosqlite inserts.
 
-The service path is what `/checkin share:private` does: one transaction (`Database.transaction()`, the
-write lock, BEGIN IMMEDIATE … COMMIT) around `checkins.record_checkin`. It runs one writer after another
-and with 50 writers at once (members checking in together; the write lock serialises them). The ceilings
+The service path is what `/checkin share:private` does: `checkins.record_checkin` on the Database, one
+statement through `Database.write` (the write lock, BEGIN IMMEDIATE … COMMIT in one trip to aiosqlite's
+thread; writes arriving meanwhile are committed together, group commit). It runs one writer after another
+and with 50 writers at once (members checking in together). The ceilings
 use a raw aiosqlite connection with the same pragmas on the same table: the same one-row transaction
 without the layers, and one `executemany` transaction for the whole batch. The table starts with 50,000
 check-ins, so the indexes are not empty; "sustained" is the slowest whole second of the run.
@@ -123,16 +124,15 @@ async def _service(db, sizes: Sizes, now) -> list[Result]:
     rng = random.Random(7)
 
     async def one(index: int) -> None:
-        async with db.transaction() as tx:
-            await checkins_service.record_checkin(
-                tx,
-                guild_id=GUILD,
-                user_id=rng.randint(1, 20_000),
-                mood=rng.randint(1, 5),
-                share="private",
-                now=now,
-                note="A short note about today." if index % 3 == 0 else None,
-            )
+        await checkins_service.record_checkin(
+            db,
+            guild_id=GUILD,
+            user_id=rng.randint(1, 20_000),
+            mood=rng.randint(1, 5),
+            share="private",
+            now=now,
+            note="A short note about today." if index % 3 == 0 else None,
+        )
 
     await _timed("warm-up", sizes.warmup, 1, one)  # first-use costs (statement cache, pages) are not the rate
     return [

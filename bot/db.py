@@ -6,7 +6,7 @@ import asyncio
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,10 +153,11 @@ class Tx(_Queries):
     neither begins nor commits.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, cache: dict[Hashable, Any] | None = None) -> None:
         self._conn = conn
         self.begun = False
         self._after_commit: list[Callable[[], None]] = []
+        self._cache = {} if cache is None else cache
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.begun:
@@ -167,6 +168,11 @@ class Tx(_Queries):
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once this transaction has committed (not if it rolls back): e.g. forget a cache."""
         self._after_commit.append(callback)
+
+    def forget(self, key: Hashable) -> None:
+        """Drop `key` from the Database's cache now and again once committed (a read in between may refill it)."""
+        self._cache.pop(key, None)
+        self.after_commit(lambda: self._cache.pop(key, None))
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return how many rows it changed."""
@@ -186,10 +192,16 @@ class Tx(_Queries):
 
 
 class Database(_Queries):
-    """SQLite in WAL mode: reads on their own connection, writes serialised through `transaction()`."""
+    """SQLite in WAL mode: reads on their own connection, writes serialised through `transaction()`.
+
+    `cache` holds small, hot, rarely changed rows (a server's settings) that services read on every command;
+    the service that caches a key forgets it in every transaction that changes it (`Tx.forget`). It assumes
+    one bot process per database, which is how the bot runs (one process per token).
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self.cache: dict[Hashable, Any] = {}
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._queued: list[_Write] = []
@@ -232,7 +244,7 @@ class Database(_Queries):
         async with self._write_lock:
             # IMMEDIATE takes the write lock at the first statement, so a second process waits instead of
             # failing later; nothing is read or written before it.
-            tx = Tx(self._writer)
+            tx = Tx(self._writer, self.cache)
             try:
                 yield tx
             except BaseException:

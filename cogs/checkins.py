@@ -163,12 +163,11 @@ class Checkins(commands.Cog):
         await self.acknowledge(interaction, draft, settings, where)
 
     async def _record(self, interaction: discord.Interaction, draft: Draft, group: Group | None):
-        async with self.bot.db.transaction() as tx:
-            return await checkins_service.record_checkin(
-                tx, guild_id=interaction.guild_id, user_id=interaction.user.id, mood=draft.mood,
-                share="named" if group else "private", now=self.bot.clock.now(), note=draft.note,
-                content_warning=draft.content_warning, group_id=group.id if group else None,
-            )  # fmt: skip
+        return await checkins_service.record_checkin(
+            self.bot.db, guild_id=interaction.guild_id, user_id=interaction.user.id, mood=draft.mood,
+            share="named" if group else "private", now=self.bot.clock.now(), note=draft.note,
+            content_warning=draft.content_warning, group_id=group.id if group else None,
+        )  # fmt: skip
 
     async def _group_for(self, interaction: discord.Interaction, draft: Draft) -> Group | None:
         """Return the group to share with, or answer with a way to pick one and return None."""

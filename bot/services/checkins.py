@@ -107,7 +107,7 @@ def check_mood(mood: int) -> int:
 
 # ---------------------------------------------------------------------------------------------- the journal
 async def record_checkin(
-    tx: Tx,
+    store: Database | Tx,
     *,
     guild_id: int,
     user_id: int,
@@ -118,13 +118,16 @@ async def record_checkin(
     content_warning: str | None = None,
     group_id: int | None = None,
 ) -> Checkin:
-    """Write a private or named check-in to the member's journal."""
+    """Write a private or named check-in to the member's journal.
+
+    Given the Database, it is one group-committed statement (`Database.write`); given a transaction, a part of it.
+    """
     if share not in ("private", "named"):
         raise ValueError("anonymous check-ins are anonymous posts, never journal rows with a user id")
     if share == "named" and group_id is None:
         raise ValueError("a named check-in belongs to a group")
     # RETURNING hands back the row as stored in the same statement: one trip to the database, not two.
-    row = await tx.fetchone(
+    [row] = await store.write(
         "INSERT INTO checkins (guild_id, user_id, group_id, mood, note, content_warning, share, created_at)"
         f" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CHECKIN_COLUMNS}",
         (

@@ -243,14 +243,25 @@ async def member_counts(db: Database | Tx, group_ids: Sequence[int]) -> dict[int
     return {r["group_id"]: r["n"] for r in rows}
 
 
+def settings_key(guild_id: int) -> tuple[str, int]:
+    """The key of a server's settings in `Database.cache` (read on almost every command)."""
+    return ("guild_settings", guild_id)
+
+
 async def get_settings(db: Database | Tx, guild_id: int) -> GuildSettings:
     """Return a server's settings (defaults when none were saved)."""
+    cache = db.cache if isinstance(db, Database) else None
+    if cache is not None and (hit := cache.get(settings_key(guild_id))) is not None:
+        return hit
     row = await db.fetchone(
         "SELECT guild_id, modlog_channel_id, helper_role_id, resources_text, retention_days, timezone,"
         " crisis_terms FROM guild_settings WHERE guild_id = ?",
         (guild_id,),
     )
-    return GuildSettings(**dict(row)) if row is not None else GuildSettings(guild_id)
+    found = GuildSettings(**dict(row)) if row is not None else GuildSettings(guild_id)
+    if cache is not None:
+        cache[settings_key(guild_id)] = found
+    return found
 
 
 async def update_settings(tx: Tx, guild_id: int, **changes: Any) -> GuildSettings:
@@ -264,6 +275,7 @@ async def update_settings(tx: Tx, guild_id: int, **changes: Any) -> GuildSetting
         if len(text) > RESOURCES_MAX:
             raise UserError(f"Resources can be up to {RESOURCES_MAX} characters; that text has {len(text)}.")
         changes["resources_text"] = text or None
+    tx.forget(settings_key(guild_id))
     await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,))
     if changes:
         assignments = ", ".join(f"{column} = ?" for column in changes)

@@ -7,8 +7,14 @@ from datetime import datetime
 from bot.db import Database, Tx
 
 
+def notices_key(user_id: int) -> tuple[str, int]:
+    """The key, in `Database.cache`, of whether anything waits for the member (asked after every command)."""
+    return ("member_notices", user_id)
+
+
 async def add_notice(tx: Tx, user_id: int, text: str, now: datetime) -> None:
     """Keep `text` for the member; the same text is kept once."""
+    tx.forget(notices_key(user_id))
     await tx.execute(
         "INSERT INTO member_notices (user_id, created_at, text) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (user_id, int(now.timestamp()), text),
@@ -16,12 +22,19 @@ async def add_notice(tx: Tx, user_id: int, text: str, now: datetime) -> None:
 
 
 async def has_notices(db: Database | Tx, user_id: int) -> bool:
-    """Say whether anything waits for the member (a cheap check on every interaction)."""
-    return bool(await db.fetchval("SELECT 1 FROM member_notices WHERE user_id = ? LIMIT 1", (user_id,)))
+    """Say whether anything waits for the member (a cheap check on every interaction: cached once read)."""
+    cache = db.cache if isinstance(db, Database) else None
+    if cache is not None and (hit := cache.get(notices_key(user_id))) is not None:
+        return hit
+    found = bool(await db.fetchval("SELECT 1 FROM member_notices WHERE user_id = ? LIMIT 1", (user_id,)))
+    if cache is not None:
+        cache[notices_key(user_id)] = found
+    return found
 
 
 async def take_notices(tx: Tx, user_id: int) -> list[str]:
     """Return and forget what waits for the member, oldest first."""
+    tx.forget(notices_key(user_id))
     rows = await tx.fetchall("SELECT text FROM member_notices WHERE user_id = ? ORDER BY id", (user_id,))
     await tx.execute("DELETE FROM member_notices WHERE user_id = ?", (user_id,))
     return [r["text"] for r in rows]

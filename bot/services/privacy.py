@@ -13,6 +13,8 @@ from typing import Any
 
 from bot.db import Database, Tx
 from bot.logic.anonymity import author_key
+from bot.services import groups as groups_service
+from bot.services import notices as notices_service
 
 EXPORT_FORMAT = "peerbot-export"
 EXPORT_VERSION = 1
@@ -174,6 +176,7 @@ async def erase(tx: Tx, user_id: int, secret: bytes, *, guild_id: int | None = N
     messages = await anonymous_messages(tx, user_id, secret) if guild_id is None else []
     counts: dict[str, int] = {}
     orphaned = await _hand_over_meetings(tx, user_id, guild_id)
+    tx.forget(notices_service.notices_key(user_id))
     for holding in HOLDINGS:
         if holding.action == "keep":
             continue
@@ -262,10 +265,12 @@ async def forget_guild(tx: Tx, guild_id: int) -> None:
     await tx.execute("DELETE FROM meetings WHERE guild_id = ?", (guild_id,))
     await tx.execute("DELETE FROM groups WHERE guild_id = ?", (guild_id,))
     await tx.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
+    tx.forget(groups_service.settings_key(guild_id))
 
 
 async def set_bot_removed(tx: Tx, guild_id: int, at: datetime | None) -> None:
     """Note when the bot was removed from a server (None: it is back)."""
+    tx.forget(groups_service.settings_key(guild_id))
     await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,))
     await tx.execute(
         "UPDATE guild_settings SET bot_removed_at = ? WHERE guild_id = ?",

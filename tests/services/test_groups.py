@@ -81,3 +81,27 @@ async def test_settings_default_then_saved(db, clock):
     with pytest.raises(UserError):
         async with db.transaction() as tx:
             await svc.update_settings(tx, GUILD, resources_text="x" * (svc.RESOURCES_MAX + 1))
+
+
+async def test_cached_settings_follow_a_committed_change_and_ignore_a_rolled_back_one(db):
+    assert (await svc.get_settings(db, GUILD)).timezone is None  # read once: cached from here on
+    async with db.transaction() as tx:
+        await svc.update_settings(tx, GUILD, timezone="Europe/Paris")
+    assert (await svc.get_settings(db, GUILD)).timezone == "Europe/Paris"
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await svc.update_settings(tx, GUILD, timezone="Asia/Tokyo")
+            assert (await svc.get_settings(db, GUILD)).timezone == "Europe/Paris"  # refilled mid-transaction
+            raise RuntimeError
+    assert (await svc.get_settings(db, GUILD)).timezone == "Europe/Paris"
+
+
+async def test_forgetting_a_server_forgets_its_cached_settings(db):
+    from bot.services import privacy
+
+    async with db.transaction() as tx:
+        await svc.update_settings(tx, GUILD, retention_days=30)
+    assert (await svc.get_settings(db, GUILD)).retention_days == 30
+    async with db.transaction() as tx:
+        await privacy.forget_guild(tx, GUILD)
+    assert (await svc.get_settings(db, GUILD)).retention_days == svc.DEFAULT_RETENTION_DAYS
