@@ -92,9 +92,12 @@ class _Write:
     sql: str
     params: Sequence[Any]
     done: asyncio.Future
+    read: tuple[str, Sequence[Any]] | None = None
 
 
-def _apply_writes(conn: sqlite3.Connection, batch: list[tuple[str, Sequence[Any]]]) -> list[Any]:
+def _apply_writes(
+    conn: sqlite3.Connection, batch: list[tuple[str, Sequence[Any], tuple[str, Sequence[Any]] | None]]
+) -> list[Any]:
     """Run queued single-statement writes in one transaction; return each one's rows or its error.
 
     A failing statement undoes only itself (SQLite backs out a statement that fails and keeps the
@@ -104,9 +107,10 @@ def _apply_writes(conn: sqlite3.Connection, batch: list[tuple[str, Sequence[Any]
     outcomes: list[Any] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for sql, params in batch:
+        for sql, params, read in batch:
             try:
-                outcomes.append(conn.execute(sql, params).fetchall())
+                rows = conn.execute(sql, params).fetchall()
+                outcomes.append(rows if read is None else (rows, conn.execute(*read).fetchall()))
             except sqlite3.Error as exc:
                 if not conn.in_transaction:
                     raise
@@ -264,12 +268,21 @@ class Database(_Queries):
         statement still succeeds or fails on its own (see `_apply_writes`); the call returns only after its
         transaction has committed.
         """
-        assert self._writer is not None, "Database.connect() first"
+        return await self._enqueue(_Write(sql, tuple(params), asyncio.get_running_loop().create_future()))
+
+    async def write_then_read(
+        self, sql: str, params: Sequence[Any], read_sql: str, read_params: Sequence[Any] = ()
+    ) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+        """`write`, then a query that sees the write, in the same trip: (the write's rows, the query's rows)."""
         done = asyncio.get_running_loop().create_future()
-        self._queued.append(_Write(sql, tuple(params), done))
+        return await self._enqueue(_Write(sql, tuple(params), done, (read_sql, tuple(read_params))))
+
+    async def _enqueue(self, write: _Write) -> Any:
+        assert self._writer is not None, "Database.connect() first"
+        self._queued.append(write)
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
-        return await done
+        return await write.done
 
     async def _flush(self) -> None:
         batch: list[_Write] = []
@@ -278,7 +291,9 @@ class Database(_Queries):
                 async with self._write_lock:
                     batch, self._queued = self._queued, []
                     try:
-                        outcomes = await _in_thread(self._writer, _apply_writes, [(w.sql, w.params) for w in batch])
+                        outcomes = await _in_thread(
+                            self._writer, _apply_writes, [(w.sql, w.params, w.read) for w in batch]
+                        )
                     except Exception as exc:  # the transaction failed as a whole: every write in it failed
                         outcomes = [exc] * len(batch)
                 for w, outcome in zip(batch, outcomes, strict=True):

@@ -25,7 +25,7 @@ from bot.logic.moods import MOODS, mood_label, sparkline
 from bot.services import checkins as checkins_service
 from bot.services import groups as groups_service
 from bot.services import safety as safety_service
-from bot.services.checkins import AnonPost
+from bot.services.checkins import AnonPost, Checkin
 from bot.services.groups import Group, GuildSettings
 from cogs._anonymous import release
 from cogs._checkin_ui import (
@@ -41,6 +41,7 @@ from cogs._checkin_ui import (
     timezone_of,
 )
 
+TREND = timedelta(days=7)  # the trend under every check-in's answer
 MOOD_CHOICES = [app_commands.Choice(name=f"{m} · {MOODS[m][1]} {MOODS[m][0]}", value=m) for m in (5, 4, 3, 2, 1)]
 REPLIED = {
     "published": "Replied in the thread as **{alias}**.",
@@ -115,9 +116,9 @@ class Checkins(commands.Cog):
         """Save a check-in and share it as the member chose, or ask what to do when it can't be shared."""
         settings = await groups_service.get_settings(self.bot.db, interaction.guild_id)
         if draft.share == "private":
-            await self._record(interaction, draft, None)
+            _, points = await self._record(interaction, draft, None)
             where = "Saved to your private journal; only you can see it (`/checkin-history`)."
-            await self.acknowledge(interaction, draft, settings, where)
+            await self.acknowledge(interaction, draft, settings, where, points)
             return
         group = await self._group_for(interaction, draft)
         if group is None:
@@ -162,10 +163,15 @@ class Checkins(commands.Cog):
         where += " The wait keeps its timing from pointing at you, and nothing in my records links it to you."
         await self.acknowledge(interaction, draft, settings, where)
 
-    async def _record(self, interaction: discord.Interaction, draft: Draft, group: Group | None):
-        return await checkins_service.record_checkin(
-            self.bot.db, guild_id=interaction.guild_id, user_id=interaction.user.id, mood=draft.mood,
-            share="named" if group else "private", now=self.bot.clock.now(), note=draft.note,
+    async def _record(
+        self, interaction: discord.Interaction, draft: Draft, group: Group | None
+    ) -> tuple[Checkin, list[tuple[int, int]]]:
+        """Save a journal check-in; return it with the member's last 7 days (it included), read in the same trip."""
+        now = self.bot.clock.now()
+        return await checkins_service.record_checkin_with_trend(
+            self.bot.db, guild_id=interaction.guild_id, user_id=interaction.user.id,
+            author_key=author_key(self.bot.anon_secret, interaction.guild_id, interaction.user.id),
+            since=now - TREND, mood=draft.mood, share="named" if group else "private", now=now, note=draft.note,
             content_warning=draft.content_warning, group_id=group.id if group else None,
         )  # fmt: skip
 
@@ -207,7 +213,7 @@ class Checkins(commands.Cog):
     async def _share_named(
         self, interaction: discord.Interaction, draft: Draft, settings: GuildSettings, group: Group, channel_id: int
     ) -> None:
-        entry = await self._record(interaction, draft, group)
+        entry, points = await self._record(interaction, draft, group)
         channel = interaction.guild.get_channel(channel_id)
         where = "It's saved in your journal, but I couldn't post it in the group's channel (a moderator can fix that)."
         if channel is not None:
@@ -220,16 +226,24 @@ class Checkins(commands.Cog):
                 async with self.bot.db.transaction() as tx:
                     await checkins_service.set_checkin_message(tx, entry.id, channel.id, message.id)
                 where = f"Shared in {channel.mention} under your name, and saved in your journal."
-        await self.acknowledge(interaction, draft, settings, where)
+        await self.acknowledge(interaction, draft, settings, where, points)
 
-    async def acknowledge(self, interaction: discord.Interaction, draft: Draft, settings: GuildSettings, where: str):
-        """Answer kindly with the 7-day trend, and the resources when the note reads like a crisis."""
+    async def acknowledge(
+        self,
+        interaction: discord.Interaction,
+        draft: Draft,
+        settings: GuildSettings,
+        where: str,
+        points: list[tuple[int, int]] | None = None,
+    ):
+        """Answer kindly with the 7-day trend (`points`, else read now), and the resources when the note reads like a crisis."""
         now, tz = self.bot.clock.now(), timezone_of(settings)
-        key = author_key(self.bot.anon_secret, interaction.guild_id, interaction.user.id)
-        points = await checkins_service.journal_points(
-            self.bot.db, guild_id=interaction.guild_id, user_id=interaction.user.id, author_key=key,
-            since=now - timedelta(days=7),
-        )  # fmt: skip
+        if points is None:
+            key = author_key(self.bot.anon_secret, interaction.guild_id, interaction.user.id)
+            points = await checkins_service.journal_points(
+                self.bot.db, guild_id=interaction.guild_id, user_id=interaction.user.id, author_key=key,
+                since=now - TREND,
+            )  # fmt: skip
         week = sparkline(daily_means(points, today=now.astimezone(tz).date(), days=7, tz=tz))
         mean, count = average(m for _, m in points) or draft.mood, max(1, len(points))
         text = "\n".join(t for t in (draft.content_warning, draft.note) if t)

@@ -106,6 +106,38 @@ def check_mood(mood: int) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- the journal
+def _checkin_insert(
+    *,
+    guild_id: int,
+    user_id: int,
+    mood: int,
+    share: str,
+    now: datetime,
+    note: str | None,
+    content_warning: str | None,
+    group_id: int | None,
+) -> tuple[str, tuple]:
+    if share not in ("private", "named"):
+        raise ValueError("anonymous check-ins are anonymous posts, never journal rows with a user id")
+    if share == "named" and group_id is None:
+        raise ValueError("a named check-in belongs to a group")
+    # RETURNING hands back the row as stored in the same statement: one trip to the database, not two.
+    return (
+        "INSERT INTO checkins (guild_id, user_id, group_id, mood, note, content_warning, share, created_at)"
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CHECKIN_COLUMNS}",
+        (
+            guild_id,
+            user_id,
+            group_id,
+            check_mood(mood),
+            clean_text(note, limit=NOTE_MAX, what="Notes"),
+            clean_text(content_warning, limit=WARNING_MAX, what="Content warnings"),
+            share,
+            _ts(now),
+        ),
+    )
+
+
 async def record_checkin(
     store: Database | Tx,
     *,
@@ -122,32 +154,53 @@ async def record_checkin(
 
     Given the Database, it is one group-committed statement (`Database.write`); given a transaction, a part of it.
     """
-    if share not in ("private", "named"):
-        raise ValueError("anonymous check-ins are anonymous posts, never journal rows with a user id")
-    if share == "named" and group_id is None:
-        raise ValueError("a named check-in belongs to a group")
-    # RETURNING hands back the row as stored in the same statement: one trip to the database, not two.
-    [row] = await store.write(
-        "INSERT INTO checkins (guild_id, user_id, group_id, mood, note, content_warning, share, created_at)"
-        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CHECKIN_COLUMNS}",
-        (
-            guild_id,
-            user_id,
-            group_id,
-            check_mood(mood),
-            clean_text(note, limit=NOTE_MAX, what="Notes"),
-            clean_text(content_warning, limit=WARNING_MAX, what="Content warnings"),
-            share,
-            _ts(now),
-        ),
-    )
+    sql, params = _checkin_insert(
+        guild_id=guild_id, user_id=user_id, mood=mood, share=share, now=now, note=note,
+        content_warning=content_warning, group_id=group_id,
+    )  # fmt: skip
+    [row] = await store.write(sql, params)
     return Checkin(**dict(row))
+
+
+async def record_checkin_with_trend(
+    db: Database,
+    *,
+    guild_id: int,
+    user_id: int,
+    author_key: str,
+    since: datetime,
+    mood: int,
+    share: str,
+    now: datetime,
+    note: str | None = None,
+    content_warning: str | None = None,
+    group_id: int | None = None,
+) -> tuple[Checkin, list[tuple[int, int]]]:
+    """`record_checkin`, and the member's `journal_points` since `since` with it, in one trip to the database."""
+    sql, params = _checkin_insert(
+        guild_id=guild_id, user_id=user_id, mood=mood, share=share, now=now, note=note,
+        content_warning=content_warning, group_id=group_id,
+    )  # fmt: skip
+    [row], points = await db.write_then_read(sql, params, *_points_query(guild_id, user_id, author_key, since))
+    return Checkin(**dict(row)), [(r["at"], r["mood"]) for r in points]
 
 
 async def set_checkin_message(tx: Tx, checkin_id: int, channel_id: int, message_id: int) -> None:
     """Remember where a named check-in was posted."""
     await tx.execute(
         "UPDATE checkins SET channel_id = ?, message_id = ? WHERE id = ?", (channel_id, message_id, checkin_id)
+    )
+
+
+def _points_query(guild_id: int, user_id: int, author_key: str, since: datetime | None) -> tuple[str, tuple]:
+    floor = _ts(since) if since is not None else 0
+    return (
+        "SELECT created_at AS at, mood FROM checkins WHERE guild_id = ? AND user_id = ? AND created_at >= ?"
+        " UNION ALL"
+        " SELECT COALESCE(released_at, due_at) AS at, mood FROM anon_posts"
+        " WHERE guild_id = ? AND author_key = ? AND parent_id IS NULL AND COALESCE(released_at, due_at) >= ?"
+        " ORDER BY at",
+        (guild_id, user_id, floor, guild_id, author_key, floor),
     )
 
 
@@ -159,15 +212,7 @@ async def journal_points(
     Anonymous check-ins are found by the member's author key: nothing with their id records them. Their
     time is when they went out (or are due to), never when they were written.
     """
-    floor = _ts(since) if since is not None else 0
-    rows = await db.fetchall(
-        "SELECT created_at AS at, mood FROM checkins WHERE guild_id = ? AND user_id = ? AND created_at >= ?"
-        " UNION ALL"
-        " SELECT COALESCE(released_at, due_at) AS at, mood FROM anon_posts"
-        " WHERE guild_id = ? AND author_key = ? AND parent_id IS NULL AND COALESCE(released_at, due_at) >= ?"
-        " ORDER BY at",
-        (guild_id, user_id, floor, guild_id, author_key, floor),
-    )
+    rows = await db.fetchall(*_points_query(guild_id, user_id, author_key, since))
     return [(r["at"], r["mood"]) for r in rows]
 
 
