@@ -46,8 +46,7 @@ async def send_dm(bot: Any, user_id: int, *, check_paused: bool = True, **messag
 
 async def _send_once(bot: Any, user_id: int, message: dict[str, Any]) -> discord.Message | None:
     try:
-        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
-        sent = await user.send(**message)
+        sent = await _send_to_dm_channel(bot, user_id, message)
     except discord.Forbidden as exc:
         if exc.code != CANNOT_DM:
             raise
@@ -59,6 +58,24 @@ async def _send_once(bot: Any, user_id: int, message: dict[str, Any]) -> discord
         log.info("A member to DM no longer exists")
         return None
     return sent
+
+
+async def _send_to_dm_channel(bot: Any, user_id: int, message: dict[str, Any]) -> discord.Message:
+    """Send through the member's stored DM channel (one request), or open it first and store its id (two)."""
+    # A file is spent by a failed send, so a DM with one is never tried on a channel that may be gone.
+    has_file = "file" in message or "files" in message
+    channel_id = None if has_file else await members_service.dm_channel_id(bot.db, user_id)
+    if channel_id is not None:
+        try:
+            return await bot.get_partial_messageable(channel_id, type=discord.ChannelType.private).send(**message)
+        except discord.NotFound:
+            # The stored channel is gone (or the member's account is): open it again below, or learn they left.
+            log.info("A stored DM channel no longer works; opening it again")
+            await members_service.remember_dm_channel(bot.db, user_id, None)
+    user = bot.get_user(user_id) or await bot.fetch_user(user_id)
+    channel = await user.create_dm()
+    await members_service.remember_dm_channel(bot.db, user_id, channel.id)
+    return await channel.send(**message)
 
 
 async def fan_out(bot: Any, user_ids: Iterable[int], **message: Any) -> int:

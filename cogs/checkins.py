@@ -236,7 +236,7 @@ class Checkins(commands.Cog):
         where: str,
         points: list[tuple[int, int]] | None = None,
     ):
-        """Answer kindly with the 7-day trend (`points`, else read now), and the resources when the note reads like a crisis."""
+        """Answer kindly with the 7-day trend (`points`, else read now), and resources if the note reads as crisis."""
         now, tz = self.bot.clock.now(), timezone_of(settings)
         if points is None:
             key = author_key(self.bot.anon_secret, interaction.guild_id, interaction.user.id)

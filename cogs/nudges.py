@@ -14,6 +14,7 @@ from bot.errors import UserError
 from bot.logic import nudging
 from bot.logic.timeparse import format_lead_time
 from bot.services import meetings as meetings_service
+from bot.services import members as members_service
 from bot.services import reminders as svc
 from bot.services.reminders import NUDGE, Due
 from cogs._dm import FANOUT_CONCURRENCY, send_dm
@@ -115,13 +116,15 @@ class Nudges(commands.Cog):
         by_key = {d.key: d for d in due}
         async with self.bot.db.transaction() as tx:
             owned = await svc.claim(tx, by_key, self.bot.clock.now())
+        # Every DM channel id in one query, so each DM of the fan-out is one request and no query.
+        await members_service.load_dm_channels(self.bot.db, (by_key[k].user_id for k in owned))
         await asyncio.gather(*(self._send_and_record(by_key[k]) for k in owned))
 
     async def _send_and_record(self, item: Due) -> None:
         status = await self._send_reminder(item)
-        # Recorded as soon as it is known, so a crash mid-fan-out re-sends only what was truly unfinished.
-        async with self.bot.db.transaction() as tx:
-            await svc.mark(tx, [item.key], status)
+        # Recorded as soon as it is known, so a crash mid-fan-out re-sends only what was truly unfinished;
+        # the fan-out's records share transactions (Database.write's group commit).
+        await svc.mark_one(self.bot.db, item.key, status)
 
     async def _send_reminder(self, item: Due) -> str:
         if item.occurrence.start <= self.bot.clock.now():
@@ -131,6 +134,7 @@ class Nudges(commands.Cog):
                 sent = await send_dm(
                     self.bot,
                     item.user_id,
+                    check_paused=False,  # the plan left out members whose DMs are paused, in the same query
                     embed=reminder_embed(item.occurrence, item.lead_minutes),
                     view=reminder_view(item.occurrence),
                     nonce=svc.nonce_for(item.key),

@@ -1,7 +1,8 @@
-"""What the bot knows about reaching a member: closed DMs."""
+"""What the bot knows about reaching a member: closed DMs, and the id of their DM channel."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from bot.db import Database, Tx
@@ -39,3 +40,43 @@ async def clear_dms_closed(tx: Tx, user_id: int) -> bool:
         )
         > 0
     )
+
+
+# ---------------------------------------------------------------------------------------------- DM channels
+def dm_channel_key(user_id: int) -> tuple[str, int]:
+    """The key of a member's DM channel id in `Database.cache` (0: known to have none stored)."""
+    return ("dm_channel", user_id)
+
+
+async def dm_channel_id(db: Database, user_id: int) -> int | None:
+    """Return the id of the member's DM channel with the bot, if Discord gave it before."""
+    hit = db.cache.get(dm_channel_key(user_id))
+    if hit is None:
+        hit = await db.fetchval("SELECT dm_channel_id FROM member_flags WHERE user_id = ?", (user_id,)) or 0
+        db.cache[dm_channel_key(user_id)] = hit
+    return hit or None
+
+
+async def load_dm_channels(db: Database, user_ids: Iterable[int]) -> None:
+    """Read the DM channel ids of many members at once (before a fan-out), so each DM needs no query."""
+    missing = [u for u in set(user_ids) if dm_channel_key(u) not in db.cache]
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
+        rows = await db.fetchall(
+            f"SELECT user_id, dm_channel_id FROM member_flags WHERE user_id IN ({', '.join('?' for _ in chunk)})",
+            tuple(chunk),
+        )
+        found = {r["user_id"]: r["dm_channel_id"] for r in rows}
+        for user_id in chunk:
+            db.cache[dm_channel_key(user_id)] = found.get(user_id) or 0
+
+
+async def remember_dm_channel(db: Database, user_id: int, channel_id: int | None) -> None:
+    """Store (or, with None, drop) the id of the member's DM channel."""
+    db.cache.pop(dm_channel_key(user_id), None)
+    await db.write(
+        "INSERT INTO member_flags (user_id, dm_channel_id) VALUES (?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET dm_channel_id = excluded.dm_channel_id",
+        (user_id, channel_id),
+    )
+    db.cache[dm_channel_key(user_id)] = channel_id or 0

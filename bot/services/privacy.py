@@ -14,6 +14,7 @@ from typing import Any
 from bot.db import Database, Tx
 from bot.logic.anonymity import author_key
 from bot.services import groups as groups_service
+from bot.services import members as members_service
 from bot.services import notices as notices_service
 
 EXPORT_FORMAT = "peerbot-export"
@@ -177,6 +178,8 @@ async def erase(tx: Tx, user_id: int, secret: bytes, *, guild_id: int | None = N
     counts: dict[str, int] = {}
     orphaned = await _hand_over_meetings(tx, user_id, guild_id)
     tx.forget(notices_service.notices_key(user_id))
+    if guild_id is None:  # member_flags is not tied to a server: erased only with everything
+        tx.forget(members_service.dm_channel_key(user_id))
     for holding in HOLDINGS:
         if holding.action == "keep":
             continue

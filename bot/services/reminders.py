@@ -416,6 +416,14 @@ async def mark(tx: Tx, keys: Iterable[tuple[int, int, int, str]], status: str) -
     )
 
 
+async def mark_one(db: Database, key: tuple[int, int, int, str], status: str) -> None:
+    """`mark` one delivery as a write of its own (committed with the fan-out's others: `Database.write`)."""
+    await db.write(
+        "UPDATE deliveries SET status = ? WHERE user_id = ? AND meeting_id = ? AND occurrence = ? AND kind = ?",
+        (status, *key),
+    )
+
+
 async def unfinished_claims(db: Database | Tx) -> list[tuple[int, int, int, str]]:
     """Return deliveries claimed but never finished (a crash between the claim and the send)."""
     rows = await db.fetchall("SELECT user_id, meeting_id, occurrence, kind FROM deliveries WHERE status = 'claimed'")
