@@ -127,9 +127,11 @@ class RemoteDouble:
         )
         return result["latencies"]
 
-    async def stats(self, since: int = 0) -> dict[str, Any]:
-        """Return what the double saw since request number `since` (requests, DMs, its CPU time)."""
-        async with self._session.get("/stats", params={"since": str(since)}) as response:
+    async def stats(self, since: int = 0, messages_after: int = 0) -> dict[str, Any]:
+        """Return what the double saw since request number `since` (requests; DMs newer than message
+        `messages_after`; its CPU time)."""
+        params = {"since": str(since), "messages_after": str(messages_after)}
+        async with self._session.get("/stats", params=params) as response:
             return await response.json()
 
 

@@ -134,6 +134,7 @@ class Control:
     async def stats(self, request: web.Request) -> web.Response:
         """What the double saw since request number `since`: requests, DMs, and its own CPU time."""
         since = int(request.query.get("since", 0))
+        after = int(request.query.get("messages_after", 0))  # count only DMs newer than this message id
         double = self.double
         requests = [
             (r.at, r.method, double._shape(r.path.strip("/").split("/")), r.status) for r in double.requests[since:]
@@ -144,6 +145,8 @@ class Control:
             if channel.type != DM or not channel.recipients:
                 continue
             for message_id in double.channel_messages.get(channel.id, []):
+                if int(message_id) <= after:
+                    continue
                 message = double.messages.get(message_id)
                 if message is None:
                     continue
@@ -161,6 +164,7 @@ class Control:
                 "dm_duplicates": sum(n - 1 for n in per_recipient.values() if n > 1),
                 "dm_nonce_duplicates": sum(n - 1 for n in nonces.values() if n > 1),
                 "unhandled": double.unhandled[:20],
+                "last_message_id": max((int(m) for m in double.messages), default=0),
             }
         )
 
