@@ -16,6 +16,34 @@ import aiosqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# The table a writing statement changes (every write in the code starts like this; a test checks the services).
+_WRITTEN_TABLE = re.compile(
+    r"^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+(\w+)",
+    re.IGNORECASE,
+)
+# How many results `Database.cached` keeps (the oldest go first): per-member reads of a large server.
+READ_CACHE_SIZE = 20_000
+
+
+_READS = re.compile(r"^\s*(?:SELECT|PRAGMA|VALUES)\b", re.IGNORECASE)
+_SCHEMA = re.compile(r"^\s*(?:CREATE|DROP|ALTER)\b", re.IGNORECASE)
+EVERY_TABLE = "*"
+
+
+def written_table(sql: str) -> str | None:
+    """Return the table a statement changes: None when it only reads, EVERY_TABLE for a schema change.
+
+    Raise ValueError for a statement whose table cannot be told (say one starting with WITH), so a write can
+    never slip past `Database.cached` unnoticed: write it as INSERT INTO / UPDATE / DELETE FROM <table>.
+    """
+    match = _WRITTEN_TABLE.match(sql)
+    if match:
+        return match.group(1).lower()
+    if _READS.match(sql):
+        return None
+    if _SCHEMA.match(sql):
+        return EVERY_TABLE
+    raise ValueError(f"Cannot tell which table this statement changes: {sql.strip()[:60]!r}")
 
 
 class DatabaseError(Exception):
@@ -162,6 +190,12 @@ class Tx(_Queries):
         self.begun = False
         self._after_commit: list[Callable[[], None]] = []
         self._cache = {} if cache is None else cache
+        self.written: set[str] = set()  # tables this transaction wrote to (see Database.cached)
+
+    def _note(self, sql: str) -> None:
+        table = written_table(sql)
+        if table is not None:
+            self.written.add(table)
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.begun:
@@ -180,32 +214,45 @@ class Tx(_Queries):
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return how many rows it changed."""
+        self._note(sql)
         return await self._call(_execute, sql, params)
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one INSERT; return the new row's id."""
+        self._note(sql)
         return await self._call(_insert, sql, params)
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run one writing statement inside this transaction; return its rows (RETURNING), like `Database.write`."""
+        self._note(sql)
         return await self._call(_fetchall, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
+        self._note(sql)
         await self._call(_executemany, sql, list(rows))
 
 
 class Database(_Queries):
     """SQLite in WAL mode: reads on their own connection, writes serialised through `transaction()`.
 
-    `cache` holds small, hot, rarely changed rows (a server's settings) that services read on every command;
-    the service that caches a key forgets it in every transaction that changes it (`Tx.forget`). It assumes
-    one bot process per database, which is how the bot runs (one process per token).
+    Two caches keep hot reads off aiosqlite's thread (a trip there is most of a command's time):
+    - `cached(key, tables, load)` keeps a read until any of its tables is written. Every write goes through
+      `Tx` or `Database.write`, which note the table each statement changes (and the tables its foreign keys
+      cascade to) and move those tables' generation on once the transaction is over. Right for reads whose
+      tables change rarely (groups, meetings, skips).
+    - `cache` is a plain dict for keys that a few services forget exactly (`Tx.forget`): a server's
+      settings, whether notes wait for a member, a member's DM channel. Right where a table changes often
+      but each key rarely.
+    Both assume one bot process per database, which is how the bot runs (one process per token).
     """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.cache: dict[Hashable, Any] = {}
+        self._generations: dict[str, int] = {}
+        self._reads: dict[Hashable, tuple[tuple[int, ...], Any]] = {}
+        self._cascades: dict[str, frozenset[str]] = {}
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._queued: list[_Write] = []
@@ -217,6 +264,46 @@ class Database(_Queries):
         self._writer = await self._open()
         await self._pragma(self._writer, "PRAGMA journal_mode=WAL")
         self._conn = await self._open()
+        await self._load_cascades()
+
+    async def _load_cascades(self) -> None:
+        """Learn which tables a write to each table can change through ON DELETE CASCADE / SET NULL."""
+        children: dict[str, set[str]] = {}
+        tables = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        for (table,) in tables:
+            for fk in await self.fetchall(f"PRAGMA foreign_key_list({table})"):
+                if fk["on_delete"] != "NO ACTION" or fk["on_update"] != "NO ACTION":
+                    children.setdefault(fk["table"].lower(), set()).add(table.lower())
+        closure: dict[str, frozenset[str]] = {}
+        for parent in children:
+            seen, todo = set(), [parent]
+            while todo:
+                for child in children.get(todo.pop(), ()):
+                    if child not in seen:
+                        seen.add(child)
+                        todo.append(child)
+            closure[parent] = frozenset(seen)
+        self._cascades = closure
+
+    def _written(self, tables: Iterable[str]) -> None:
+        if EVERY_TABLE in tables:
+            self._reads.clear()
+        for table in tables:
+            for changed in (table, *self._cascades.get(table, ())):
+                self._generations[changed] = self._generations.get(changed, 0) + 1
+
+    async def cached(self, key: Hashable, tables: Sequence[str], load: Callable[[], Awaitable[Any]]) -> Any:
+        """Return `await load()`, kept until one of `tables` is written (see the class). Keep results immutable."""
+        stamp = tuple(self._generations.get(t, 0) for t in tables)  # before reading: a write meanwhile reloads
+        hit = self._reads.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = await load()
+        self._reads.pop(key, None)
+        if len(self._reads) >= READ_CACHE_SIZE:
+            del self._reads[next(iter(self._reads))]
+        self._reads[key] = (stamp, value)
+        return value
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -255,8 +342,12 @@ class Database(_Queries):
                 if tx.begun:
                     await _in_thread(self._writer, _finish, "ROLLBACK")
                 raise
-            if tx.begun:
-                await _in_thread(self._writer, _finish, "COMMIT")
+            else:
+                if tx.begun:
+                    await _in_thread(self._writer, _finish, "COMMIT")
+            finally:
+                # After COMMIT (or ROLLBACK), never before: a read in between would keep the old rows as new.
+                self._written(tx.written)
         for callback in tx._after_commit:
             callback()
 
@@ -268,12 +359,14 @@ class Database(_Queries):
         statement still succeeds or fails on its own (see `_apply_writes`); the call returns only after its
         transaction has committed.
         """
+        written_table(sql)  # refuse, before it runs, a statement whose table cannot be told
         return await self._enqueue(_Write(sql, tuple(params), asyncio.get_running_loop().create_future()))
 
     async def write_then_read(
         self, sql: str, params: Sequence[Any], read_sql: str, read_params: Sequence[Any] = ()
     ) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
         """`write`, then a query that sees the write, in the same trip: (the write's rows, the query's rows)."""
+        written_table(sql)
         done = asyncio.get_running_loop().create_future()
         return await self._enqueue(_Write(sql, tuple(params), done, (read_sql, tuple(read_params))))
 
@@ -296,6 +389,8 @@ class Database(_Queries):
                         )
                     except Exception as exc:  # the transaction failed as a whole: every write in it failed
                         outcomes = [exc] * len(batch)
+                    finally:
+                        self._written({t for w in batch if (t := written_table(w.sql)) is not None})
                 for w, outcome in zip(batch, outcomes, strict=True):
                     if w.done.done():  # the caller went away (cancelled): the write stands all the same
                         continue
@@ -356,6 +451,9 @@ class Database(_Queries):
                         f"Migration {migration.version:04d}_{migration.name} failed and was rolled back: {exc}"
                     ) from exc
                 applied.append(migration.version)
+        if applied:
+            self._reads.clear()
+            await self._load_cascades()
         return applied
 
     async def backup(self, target: Path) -> None:
@@ -363,3 +461,12 @@ class Database(_Queries):
         target.parent.mkdir(parents=True, exist_ok=True)
         async with aiosqlite.connect(target) as dest:
             await self._conn.backup(dest)
+
+
+async def cached_read(
+    db: Database | Tx, key: Hashable, tables: Sequence[str], load: Callable[[], Awaitable[Any]]
+) -> Any:
+    """`Database.cached` for a service that may be given a transaction (which always reads through itself)."""
+    if isinstance(db, Tx):
+        return await load()
+    return await db.cached(key, tables, load)

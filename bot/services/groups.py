@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from bot.db import Database, Tx
+from bot.db import Database, Tx, cached_read
 from bot.errors import UserError
 
 ANONYMITY_MODES = ("off", "open", "vetted")
@@ -182,10 +182,14 @@ async def find_group(db: Database | Tx, guild_id: int, text: str, *, active: boo
 async def list_groups(db: Database | Tx, guild_id: int, *, include_archived: bool = False) -> list[Group]:
     """Return this server's groups by name."""
     where = "" if include_archived else " AND archived_at IS NULL"
-    rows = await db.fetchall(
-        f"SELECT {_GROUP_COLUMNS} FROM groups WHERE guild_id = ?{where} ORDER BY name_key", (guild_id,)
-    )
-    return [_group(r) for r in rows]
+
+    async def load() -> tuple[Group, ...]:
+        rows = await db.fetchall(
+            f"SELECT {_GROUP_COLUMNS} FROM groups WHERE guild_id = ?{where} ORDER BY name_key", (guild_id,)
+        )
+        return tuple(_group(r) for r in rows)
+
+    return list(await cached_read(db, ("list_groups", guild_id, include_archived), ("groups",), load))
 
 
 async def search_groups(
@@ -222,13 +226,18 @@ async def is_member(db: Database | Tx, group_id: int, user_id: int) -> bool:
 
 async def member_groups(db: Database | Tx, guild_id: int, user_id: int) -> list[Group]:
     """Return the active groups a member belongs to in a server."""
-    rows = await db.fetchall(
-        f"SELECT {', '.join('g.' + f.name for f in fields(Group))} FROM groups g"
-        " JOIN memberships m ON m.group_id = g.id"
-        " WHERE g.guild_id = ? AND m.user_id = ? AND g.archived_at IS NULL ORDER BY g.name_key",
-        (guild_id, user_id),
-    )
-    return [_group(r) for r in rows]
+
+    async def load() -> tuple[Group, ...]:
+        rows = await db.fetchall(
+            f"SELECT {', '.join('g.' + f.name for f in fields(Group))} FROM groups g"
+            " JOIN memberships m ON m.group_id = g.id"
+            " WHERE g.guild_id = ? AND m.user_id = ? AND g.archived_at IS NULL ORDER BY g.name_key",
+            (guild_id, user_id),
+        )
+        return tuple(_group(r) for r in rows)
+
+    key = ("member_groups", guild_id, user_id)
+    return list(await cached_read(db, key, ("groups", "memberships"), load))
 
 
 async def member_counts(db: Database | Tx, group_ids: Sequence[int]) -> dict[int, int]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.db import Database, Tx
+from bot.db import Database, Tx, cached_read
 from bot.errors import UserError
 from bot.logic import recurrence
 from bot.logic.recurrence import Series
@@ -207,6 +209,18 @@ async def skipped_keys(db: Database | Tx, meeting_ids: Sequence[int]) -> dict[in
     """Return the skipped occurrences (key -> note) of each meeting."""
     if not meeting_ids:
         return {}
+    if len(meeting_ids) <= 50:  # a command's few meetings, kept until a skip changes (not start-up's thousands)
+
+        async def load() -> dict[int, dict[int, str]]:
+            return await _skipped_keys(db, meeting_ids)
+
+        key = ("skipped_keys", tuple(meeting_ids))
+        found = await cached_read(db, key, ("meeting_skips",), load)
+        return {m: dict(notes) for m, notes in found.items()}  # the callers' own copies
+    return await _skipped_keys(db, meeting_ids)
+
+
+async def _skipped_keys(db: Database | Tx, meeting_ids: Sequence[int]) -> dict[int, dict[int, str]]:
     out: dict[int, dict[int, str]] = {m: {} for m in meeting_ids}
     ids = list(out)
     for start in range(0, len(ids), 500):  # every meeting at start-up: keep each IN list short
@@ -232,8 +246,25 @@ def expand(
         return []
     return [
         Occurrence(meeting, start, int(start.timestamp()) in skipped)
-        for start in recurrence.occurrences(meeting.series, after, before)
+        for start in _starts(meeting.series, after, before)
     ]
+
+
+def _starts(series: Series, after: datetime, before: datetime) -> list[datetime]:
+    """`recurrence.occurrences`, worked out once a day for a series when the window is a few weeks."""
+    span = before - after
+    if span > timedelta(days=62) or span <= timedelta(0):
+        return recurrence.occurrences(series, after, before)
+    starts = _starts_near(series, after.astimezone(UTC).date(), math.ceil(span / timedelta(days=1)))
+    return [s for s in starts if after <= s < before]
+
+
+@functools.lru_cache(maxsize=8192)
+def _starts_near(series: Series, day: date, span_days: int) -> tuple[datetime, ...]:
+    # /meetings, autocomplete and the reminders expand the same series again and again with `now` moving
+    # by seconds; the starts from the day before `day` to the day after the span cover every such window.
+    lower = datetime.combine(day, time(), UTC) - timedelta(days=1)
+    return tuple(recurrence.occurrences(series, lower, lower + timedelta(days=span_days + 2)))
 
 
 async def next_occurrence(db: Database | Tx, meeting: Meeting, after: datetime) -> Occurrence | None:
@@ -268,12 +299,17 @@ async def active_meetings(
             return []
         where.append(f"m.group_id IN ({', '.join('?' for _ in ids)})")
         params += ids
-    rows = await db.fetchall(
+    sql = (
         f"SELECT {', '.join('m.' + f.name for f in fields(Meeting))} FROM meetings m JOIN groups g ON g.id = m.group_id"
-        f" WHERE {' AND '.join(where)} ORDER BY m.id",
-        tuple(params),
+        f" WHERE {' AND '.join(where)} ORDER BY m.id"
     )
-    return [_meeting(r) for r in rows]
+
+    async def load() -> tuple[Meeting, ...]:
+        return tuple(_meeting(r) for r in await db.fetchall(sql, tuple(params)))
+
+    if guild_id is None:  # every server's (start-up): read once, not kept
+        return list(await load())
+    return list(await cached_read(db, ("active_meetings", sql, tuple(params)), ("meetings", "groups"), load))
 
 
 async def upcoming(
@@ -354,14 +390,19 @@ async def rsvp_statuses_of(
     meeting_ids = sorted({o.meeting.id for o in occurrences})
     if not meeting_ids:
         return {}
-    rows = await db.fetchall(
-        f"SELECT meeting_id, occurrence, status FROM rsvps WHERE user_id = ?"
-        f" AND meeting_id IN ({', '.join('?' for _ in meeting_ids)})",
-        (user_id, *meeting_ids),
-    )
+
+    async def load() -> tuple[tuple[int, int, str], ...]:
+        found = await db.fetchall(
+            f"SELECT meeting_id, occurrence, status FROM rsvps WHERE user_id = ?"
+            f" AND meeting_id IN ({', '.join('?' for _ in meeting_ids)})",
+            (user_id, *meeting_ids),
+        )
+        return tuple((r["meeting_id"], r["occurrence"], r["status"]) for r in found)
+
+    rows = await cached_read(db, ("rsvps_of", user_id, tuple(meeting_ids)), ("rsvps",), load)
     answers: dict[int, dict[int, str]] = {}
-    for r in rows:
-        answers.setdefault(r["meeting_id"], {})[r["occurrence"]] = r["status"]
+    for meeting_id, occurrence, status in rows:
+        answers.setdefault(meeting_id, {})[occurrence] = status
     out = {}
     for occ in occurrences:
         mine = answers.get(occ.meeting.id, {})
