@@ -12,7 +12,7 @@ from discord import app_commands
 from bot.logic import timeparse
 from bot.services import meetings as meetings_service
 from bot.services.meetings import Meeting, Occurrence
-from cogs._ui import CALM, WARM, guarded, when
+from cogs._ui import CALM, WARM, Components, button_payload, guarded, when
 
 REPEAT_WORDS = {"once": "One-off", "weekly": "Every week", "biweekly": "Every two weeks", "monthly": "Every month"}
 RSVP_STYLES = {
@@ -64,6 +64,15 @@ class RsvpButton(
         )
         self.meeting_id, self.occurrence, self.status = meeting_id, occurrence, status
 
+    @staticmethod
+    def payload(meeting_id: int, occurrence: str, status: str, label: str | None = None) -> dict:
+        """This button as a ready-made payload (see `Components`)."""
+        return button_payload(
+            f"rsvp:{meeting_id}:{occurrence}:{status}",
+            label or meetings_service.STATUS_LABELS[status],
+            RSVP_STYLES[status],
+        )
+
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
         return cls(int(match["meeting"]), match["occ"], match["status"], item.label)
@@ -102,21 +111,29 @@ DYNAMIC_ITEMS = (RsvpButton, AttendButton)
 
 def rsvp_view(meeting_id: int, occurrence: str = "n", *, prefix: str = "") -> discord.ui.View:
     """A row of Going / Maybe / Can't make it buttons."""
-    view = discord.ui.View(timeout=None)
-    for status in meetings_service.STATUSES:
-        label = f"{prefix}{meetings_service.STATUS_LABELS[status]}"
-        view.add_item(RsvpButton(meeting_id, occurrence, status, label))
-    return view
+    return Components(
+        [
+            [
+                RsvpButton.payload(meeting_id, occurrence, status, f"{prefix}{meetings_service.STATUS_LABELS[status]}")
+                for status in meetings_service.STATUSES
+            ]
+        ]
+    )
 
 
 def upcoming_view(occurrences: Sequence[Occurrence]) -> discord.ui.View:
     """One row of RSVP buttons per listed date, numbered like the list."""
-    view = discord.ui.View(timeout=None)
-    for number, occ in enumerate(occurrences[:5], start=1):
-        for status in meetings_service.STATUSES:
-            label = f"{number} · {meetings_service.STATUS_LABELS[status]}"
-            view.add_item(RsvpButton(occ.meeting.id, str(occ.key), status, label))
-    return view
+    return Components(
+        [
+            [
+                RsvpButton.payload(
+                    occ.meeting.id, str(occ.key), status, f"{number} · {meetings_service.STATUS_LABELS[status]}"
+                )
+                for status in meetings_service.STATUSES
+            ]
+            for number, occ in enumerate(occurrences[:5], start=1)
+        ]
+    )
 
 
 def starting_view(meeting_id: int, occurrence: int) -> discord.ui.View:

@@ -10,7 +10,7 @@ import discord
 from bot.logic.timeparse import format_lead_time
 from bot.services.meetings import STATUS_LABELS, STATUSES, Occurrence
 from cogs._meeting_ui import RsvpButton, location
-from cogs._ui import CALM, guarded, when
+from cogs._ui import CALM, Components, button_payload, guarded, when
 
 
 def reminder_embed(occurrence: Occurrence, lead_minutes: int) -> discord.Embed:
@@ -28,11 +28,9 @@ def reminder_embed(occurrence: Occurrence, lead_minutes: int) -> discord.Embed:
 
 def reminder_view(occurrence: Occurrence) -> discord.ui.View:
     """Going / Maybe / Can't make it for this date, and a way to stop these reminders."""
-    view = discord.ui.View(timeout=None)
-    for status in STATUSES:
-        view.add_item(RsvpButton(occurrence.meeting.id, str(occurrence.key), status, STATUS_LABELS[status]))
-    view.add_item(StopButton(occurrence.meeting.id))
-    return view
+    meeting_id = occurrence.meeting.id
+    row = [RsvpButton.payload(meeting_id, str(occurrence.key), status, STATUS_LABELS[status]) for status in STATUSES]
+    return Components([[*row, StopButton.payload(meeting_id)]])
 
 
 class SuggestButton(
@@ -64,6 +62,11 @@ class StopButton(discord.ui.DynamicItem[discord.ui.Button], template=r"remind:st
             )
         )
         self.meeting_id = meeting_id
+
+    @staticmethod
+    def payload(meeting_id: int) -> dict:
+        """This button as a ready-made payload (see `Components`)."""
+        return button_payload(f"remind:stop:{meeting_id}", "Stop these", discord.ButtonStyle.danger)
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,44 @@ class GuardedView(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: Any) -> None:
         await handle_interaction_error(interaction, error)
+
+
+class Components(discord.ui.View):
+    """Buttons sent as ready-made payloads, for messages whose every button is a registered DynamicItem.
+
+    Clicks on such buttons are answered by the DynamicItem templates the cogs register, not by the view, so the
+    view has nothing to do but list the buttons. Building a discord.py View of Button items for that (items,
+    weights, a future, the view store) was a third of the bot's time on `/meetings` with its fifteen buttons
+    and a good part of each reminder DM (bench/interactions.py, bench/fanout.py). Each DynamicItem class has a
+    `payload(...)` giving exactly what its Button would serialise to; tests/cogs/test_components.py holds
+    them to it.
+    """
+
+    def __init__(self, rows: Sequence[Sequence[dict[str, Any]]]) -> None:
+        super().__init__(timeout=None)
+        if len(rows) > 5 or any(len(row) > 5 for row in rows):
+            raise ValueError("Discord allows at most 5 rows of 5 buttons")
+        self.rows = [list(row) for row in rows if row]
+
+    def to_components(self) -> list[dict[str, Any]]:
+        # Items added the usual way (add_item) follow on rows of their own.
+        return [{"type": 1, "components": row} for row in self.rows] + super().to_components()
+
+
+def button_payload(
+    custom_id: str, label: str, style: discord.ButtonStyle, *, emoji: str | None = None
+) -> dict[str, Any]:
+    """A button as Discord's API takes it (what discord.ui.Button.to_component_dict gives for the same)."""
+    payload: dict[str, Any] = {
+        "type": 2,
+        "style": style.value,
+        "disabled": False,
+        "label": label,
+        "custom_id": custom_id,
+    }
+    if emoji is not None:
+        payload["emoji"] = discord.PartialEmoji.from_str(emoji).to_dict()
+    return payload
 
 
 class GuardedModal(discord.ui.Modal):

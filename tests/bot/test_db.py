@@ -159,3 +159,62 @@ def test_the_secret_is_created_once_with_owner_only_permissions(tmp_path):
     assert secret_permissions_warning(path) is None
     os.chmod(path, 0o644)
     assert "chmod 600" in secret_permissions_warning(path)
+
+
+async def test_a_cached_read_lasts_until_its_table_is_written_by_any_path(db):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER); CREATE TABLE other (y INTEGER);")])
+    loads = []
+
+    async def load():
+        loads.append(1)
+        return tuple(r[0] for r in await db.fetchall("SELECT x FROM a ORDER BY x"))
+
+    async def read():
+        return await db.cached("xs", ("a",), load)
+
+    assert await read() == () and await read() == () and len(loads) == 1
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO other VALUES (1)")  # another table: still cached
+    assert await read() == () and len(loads) == 1
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO a VALUES (1)")
+        assert await read() == ()  # not committed yet: the committed rows, still cached
+    assert await read() == (1,) and len(loads) == 2
+    await db.write("INSERT INTO a VALUES (2)")  # group-committed writes count too
+    assert await read() == (1, 2)
+    async with db.transaction() as tx:
+        await tx.executemany("UPDATE a SET x = x * ?", [(10,)])
+    assert await read() == (10, 20)
+
+
+async def test_a_cascading_delete_invalidates_reads_of_the_child_table(db):
+    await db.migrate(
+        [
+            Migration(
+                1,
+                "fk",
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+                "CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE);"
+                "INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1);",
+            )
+        ]
+    )
+
+    async def children():
+        return await db.cached("children", ("child",), lambda: db.fetchval("SELECT COUNT(*) FROM child"))
+
+    assert await children() == 1
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM parent WHERE id = 1")  # names parent only; child rows go with it
+    assert await children() == 0
+
+
+async def test_a_statement_whose_table_cannot_be_told_is_refused_before_it_runs(db):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    sneaky = "WITH v AS (SELECT 1) INSERT INTO a SELECT * FROM v"
+    with pytest.raises(ValueError, match="Cannot tell which table"):
+        await db.write(sneaky)
+    with pytest.raises(ValueError, match="Cannot tell which table"):
+        async with db.transaction() as tx:
+            await tx.execute(sneaky)
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 0
