@@ -127,6 +127,12 @@ class RemoteDouble:
         )
         return result["latencies"]
 
+    async def last_reply(self) -> dict[str, Any]:
+        """Return the data of the last interaction callback the double accepted."""
+        async with self._session.get("/last_reply") as response:
+            response.raise_for_status()
+            return await response.json()
+
     async def stats(self, since: int = 0, messages_after: int = 0) -> dict[str, Any]:
         """Return what the double saw since request number `since` (requests; DMs newer than message
         `messages_after`; its CPU time)."""
@@ -135,8 +141,24 @@ class RemoteDouble:
             return await response.json()
 
 
+class SameReply(discord.ui.View):
+    """Components given as raw payloads (what PeerBot sent), for the bare bot's `/same`."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__(timeout=None)
+        self.rows = rows
+
+    def to_components(self) -> list[dict[str, Any]]:
+        return self.rows
+
+
 class BareBot(discord.Client):
-    """The reference: a minimal discord.py bot with one command, `/ping`, answered ephemerally."""
+    """The reference: a minimal discord.py bot answering `/ping` ephemerally.
+
+    It also has `/same which:<name>`, which answers with a reply recorded from PeerBot (`replies[name]`: the
+    content, embeds and buttons of a callback) and nothing else: what discord.py itself costs to send that
+    very message, without PeerBot's work to make it.
+    """
 
     def __init__(self, guild_id: int, intents: discord.Intents | None = None) -> None:
         # The same connector cap and guild timeout the harness gives PeerBot, so the two are compared fairly.
@@ -147,10 +169,21 @@ class BareBot(discord.Client):
         )
         self.guild_id = guild_id
         self.tree = app_commands.CommandTree(self)
+        self.replies: dict[str, dict[str, Any]] = {}
 
         @self.tree.command(name="ping", description="Answer pong")
         async def ping(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("Pong", ephemeral=True)
+
+        @self.tree.command(name="same", description="Answer with a reply recorded from PeerBot")
+        async def same(interaction: discord.Interaction, which: str) -> None:
+            data = self.replies[which]
+            kwargs: dict[str, Any] = {"ephemeral": bool(int(data.get("flags", 0)) & 64)}
+            if data.get("embeds"):
+                kwargs["embeds"] = [discord.Embed.from_dict(e) for e in data["embeds"]]
+            if data.get("components"):
+                kwargs["view"] = SameReply(data["components"])
+            await interaction.response.send_message(data.get("content"), **kwargs)
 
     async def setup_hook(self) -> None:
         # Synced to the server, so PeerBot's global commands in the double stay as they are.

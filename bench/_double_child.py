@@ -63,6 +63,7 @@ class Control:
             web.post("/fire", self.fire),
             web.post("/faults", self.faults),
             web.get("/stats", self.stats),
+            web.get("/last_reply", self.last_reply),
             web.post("/stop", self.stop_now),
         ]
 
@@ -167,6 +168,13 @@ class Control:
                 "last_message_id": max((int(m) for m in double.messages), default=0),
             }
         )
+
+    async def last_reply(self, request: web.Request) -> web.Response:
+        """The data of the last interaction callback the double accepted (what a bot answered last)."""
+        for record in reversed(self.double.requests):
+            if record.path.endswith("/callback") and record.status < 400 and isinstance(record.body, dict):
+                return web.json_response(record.body.get("data") or {})
+        raise web.HTTPNotFound(text="no interaction was answered yet")
 
     async def stop_now(self, request: web.Request) -> web.Response:
         self.stop.set()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._double import DEADLINE, RemoteDouble, ms, start_bare_bot, stop_bare_bot, summary
+from bench._double import DEADLINE, BareBot, RemoteDouble, ms, start_bare_bot, stop_bare_bot, summary
 from bench._report import table, verdict
 from bench._seed import group_with_meetings
 from bot.clock import FakeClock
@@ -93,16 +93,18 @@ async def _measure(double: RemoteDouble, data_dir: Path, sizes: Sizes) -> str:
             write,
             Target("peer", "meetings", {}, "`/meetings` (read, 8 occurrences)"),
         ]
-        return await _rounds(double, targets, sizes) + write_note
+        return await _rounds(double, bare, targets, sizes) + write_note
     finally:
         if peer is not None:
             await stop_bot(peer)
         await stop_bare_bot(bare)
 
 
-async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> str:
-    sequential: dict[str, list] = {t.label: [] for t in targets}
-    concurrent: dict[str, list] = {t.label: [] for t in targets}
+def _same_label(target: Target) -> str:
+    return f"bare discord.py sending `/{target.command}`'s reply"
+
+
+async def _rounds(double: RemoteDouble, bare_bot: BareBot, targets: list[Target], sizes: Sizes) -> str:
     offset = 0
 
     async def fire(target: Target, count: int, concurrency: int) -> list:
@@ -113,11 +115,21 @@ async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> 
         offset += count
         return latencies
 
-    for target in targets:  # warm-up: first-use costs (imports, caches, connections) are not overhead
+    # The bare bot learns to send each PeerBot reply as it was sent (`/same`): the cost of the message itself.
+    same: dict[str, Target] = {}
+    for target in targets:
+        if target.bot == "peer":
+            await fire(target, 1, 1)
+            bare_bot.replies[target.command] = await double.last_reply()
+            same[target.label] = Target("bare", "same", {"which": target.command}, _same_label(target))
+    everything = targets + list(same.values())
+    sequential: dict[str, list] = {t.label: [] for t in everything}
+    concurrent: dict[str, list] = {t.label: [] for t in everything}
+    for target in everything:  # warm-up: first-use costs (imports, caches, connections) are not overhead
         await fire(target, sizes.warmup, 1)
         await fire(target, sizes.warmup, sizes.in_flight)
     for index in range(sizes.rounds):
-        order = targets if index % 2 == 0 else list(reversed(targets))
+        order = everything if index % 2 == 0 else list(reversed(everything))
         for target in order:
             sequential[target.label] += await fire(target, sizes.sequential, 1)
             concurrent[target.label] += await fire(target, sizes.concurrent, sizes.in_flight)
@@ -129,14 +141,18 @@ async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> 
     rows = []
     for mode, found in (("sequential", sequential), (f"{sizes.in_flight} in flight", concurrent)):
         reference = summary(found[bare])
-        for target in targets:
+        for target in targets + list(same.values()):
             s = summary(found[target.label])
             if target.bot == "bare":
-                ratio, check, added = "1.00× (reference)", None, "–"
+                ratio, check, added = f"{s['median'] / reference['median']:.2f}×", None, "–"
+                if target.label == bare:
+                    ratio = "1.00× (reference)"
+                versus_same = "–"
             else:
                 value = s["median"] / reference["median"]
                 ratio, check = f"{value:.2f}×", value <= RATIO_TARGET
                 added = f"+{ms(s['median'] - reference['median'])}"
+                versus_same = f"{s['median'] / summary(found[same[target.label].label])['median']:.2f}×"
             p95_ratio = s["p95"] / reference["p95"] if reference["p95"] else math.nan
             rows.append(
                 (
@@ -151,6 +167,7 @@ async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> 
                     verdict(check),
                     added,
                     f"{p95_ratio:.2f}×",
+                    versus_same,
                 )
             )
     latency_table = table(
@@ -166,6 +183,7 @@ async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> 
             "result",
             "added to the median",
             "p95 / bare",
+            "median / bare sending the same reply",
         ),
         rows,
     )
@@ -204,7 +222,9 @@ async def _rounds(double: RemoteDouble, targets: list[Target], sizes: Sizes) -> 
         f"Round trip = the double writing INTERACTION_CREATE → the double receiving the callback, timed in the "
         f"double's own process. {sizes.rounds} alternating rounds of {sizes.sequential} sequential and "
         f"{sizes.concurrent} with {sizes.in_flight} in flight per command, after a warm-up; members rotate over "
-        f"{sizes.members:,} group members.\n\n"
+        f'{sizes.members:,} group members. The rows "bare discord.py sending …\'s reply" are the bare bot answering '
+        f"with the very reply PeerBot sent (its text, embed and buttons, recorded from the double), so they show "
+        f"what discord.py and the double cost for that message alone; the last column compares PeerBot with them.\n\n"
         f"{latency_table}\n\n"
         f"**Burst**: {sizes.burst} interactions of one command sent at once (the double records late callbacks "
         f"instead of refusing them, so a miss is counted, not hidden).\n\n"
