@@ -55,4 +55,16 @@ async def main(spec: dict) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(json.loads(sys.argv[1])))), flush=True)
+    import os
+
+    profile_to = os.environ.get("PEERBOT_BENCH_PROFILE")  # a path: profile this start with pyinstrument there
+    if profile_to:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="disabled")
+        profiler.start()
+    result = asyncio.run(main(json.loads(sys.argv[1])))
+    if profile_to:
+        profiler.stop()
+        Path(profile_to).write_text(profiler.output_text(unicode=False))
+    print(json.dumps(result), flush=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import heapq
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
@@ -20,11 +21,18 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
 
+# Jobs due within NEAR are APScheduler's; later ones wait in a heap here and are handed over in batches, at
+# most every NEAR / 2. At start the bot plans every meeting: 20,000 timers, most of them days away, and
+# APScheduler's add_job was a third of the start-up (bench/startup.py); a heap push is a hundredth of it.
+NEAR = timedelta(hours=6)
+PROMOTE_KEY = "scheduler:promote"
+
 
 @dataclass
 class _Entry:
     at: datetime
     job: Job
+    parked: bool = False  # waiting in the heap, not yet in APScheduler
 
 
 class Scheduler:
@@ -47,6 +55,8 @@ class Scheduler:
         # The keys, sorted, so cancel_prefix finds a prefix's keys without scanning them all: every meeting is
         # planned at start and each plan cancels that meeting's keys first, which scanning made quadratic.
         self._keys: list[str] = []
+        self._parked: list[tuple[datetime, str]] = []  # heap; an item is stale when its entry moved or went
+        self._promote_at: datetime | None = None
         self._running = 0
         if isinstance(clock, FakeClock):
             clock.on_change(self._retime_all)
@@ -59,6 +69,8 @@ class Scheduler:
         """Drop every pending job and stop."""
         self._entries.clear()
         self._keys.clear()
+        self._parked.clear()
+        self._promote_at = None
         if self._aps.running:
             self._aps.shutdown(wait=False)
 
@@ -87,19 +99,58 @@ class Scheduler:
 
     def schedule(self, key: str, at: datetime, job: Job) -> None:
         """Run `job()` at `at`; replace any job with the same key."""
-        self._hold_wakeups()
-        if key not in self._entries:
+        old = self._entries.get(key)
+        if old is None:
             bisect.insort(self._keys, key)
+        if at - self.clock.now() > NEAR:
+            if old is not None and not old.parked:
+                self._remove_from_aps(key)
+            self._entries[key] = _Entry(at, job, parked=True)
+            if old is None or not old.parked or old.at != at:  # the heap already holds (at, key) otherwise
+                heapq.heappush(self._parked, (at, key))
+            self._plan_promotion(at - NEAR)
+            return
+        self._hold_wakeups()
         self._entries[key] = _Entry(at, job)
         self._aps.add_job(self._run, DateTrigger(self._real_time(at)), args=(key,), id=key, replace_existing=True)
 
+    def _plan_promotion(self, when: datetime) -> None:
+        """Make sure the parked jobs are looked at by `when` (clock time)."""
+        if self._promote_at is not None and self._promote_at <= when:
+            return
+        self._promote_at = when
+        self._hold_wakeups()
+        self._aps.add_job(self._promote, DateTrigger(self._real_time(when)), id=PROMOTE_KEY, replace_existing=True)
+
+    async def _promote(self) -> None:
+        """Hand APScheduler the parked jobs now within NEAR; plan the next look (at most every NEAR / 2)."""
+        now = self.clock.now()
+        self._promote_at = None
+        while self._parked and self._parked[0][0] - now <= NEAR:
+            at, key = heapq.heappop(self._parked)
+            entry = self._entries.get(key)
+            if entry is None or not entry.parked or entry.at != at:
+                continue  # cancelled, replaced or already handed over
+            self.schedule(key, entry.at, entry.job)
+        while self._parked:
+            at, key = self._parked[0]
+            entry = self._entries.get(key)
+            if entry is not None and entry.parked and entry.at == at:
+                self._plan_promotion(max(at - NEAR, now + NEAR / 2))
+                break
+            heapq.heappop(self._parked)
+
     def cancel(self, key: str) -> None:
         """Forget the job with this key, if any."""
-        if self._pop(key) is not None:
-            try:
-                self._aps.remove_job(key)
-            except Exception:  # already started or gone: nothing to cancel
-                pass
+        entry = self._pop(key)
+        if entry is not None and not entry.parked:
+            self._remove_from_aps(key)
+
+    def _remove_from_aps(self, key: str) -> None:
+        try:
+            self._aps.remove_job(key)
+        except Exception:  # already started or gone: nothing to cancel
+            pass
 
     def cancel_prefix(self, prefix: str) -> None:
         """Forget every job whose key starts with `prefix`."""
@@ -137,9 +188,16 @@ class Scheduler:
             return
         self._hold_wakeups()
         for key, entry in list(self._entries.items()):
+            if entry.parked:
+                continue
             try:
                 self._aps.modify_job(key, next_run_time=self._real_time(entry.at))
             except Exception:  # started in the meantime
+                pass
+        if self._promote_at is not None:
+            try:
+                self._aps.modify_job(PROMOTE_KEY, next_run_time=self._real_time(self._promote_at))
+            except Exception:  # running now: it plans the next look itself
                 pass
 
     async def idle(self, timeout: float = 10.0) -> None:
@@ -162,3 +220,4 @@ class Scheduler:
 # third of the cost of scheduling (bench/startup.py schedules 20,000 timers). A precomputed signature
 # makes that check a lookup.
 Scheduler._run.__signature__ = inspect.signature(Scheduler._run)  # type: ignore[attr-defined]
+Scheduler._promote.__signature__ = inspect.signature(Scheduler._promote)  # type: ignore[attr-defined]

@@ -236,24 +236,29 @@ async def _skipped_keys(db: Database | Tx, meeting_ids: Sequence[int]) -> dict[i
 
 
 def expand(
-    meeting: Meeting, after: datetime, before: datetime, skipped: dict[int, str], *, include_ended: bool = False
+    meeting: Meeting,
+    after: datetime,
+    before: datetime,
+    skipped: dict[int, str],
+    *,
+    include_ended: bool = False,
+    memo: bool = False,
 ) -> list[Occurrence]:
     """Return the meeting's occurrences starting in [after, before), marking skipped ones.
 
-    An ended series has none, unless `include_ended` asks for its history.
+    An ended series has none, unless `include_ended` asks for its history. `memo` keeps the series' starts
+    for the day: for commands that list the same meetings again and again, not for one pass over all of them.
     """
     if not meeting.active and not include_ended:
         return []
-    return [
-        Occurrence(meeting, start, int(start.timestamp()) in skipped)
-        for start in _starts(meeting.series, after, before)
-    ]
+    starts = _starts(meeting.series, after, before) if memo else recurrence.occurrences(meeting.series, after, before)
+    return [Occurrence(meeting, start, int(start.timestamp()) in skipped) for start in starts]
 
 
 def _starts(series: Series, after: datetime, before: datetime) -> list[datetime]:
     """`recurrence.occurrences`, worked out once a day for a series when the window is a few weeks."""
     span = before - after
-    if span > timedelta(days=62) or span <= timedelta(0):
+    if span > timedelta(days=31) or span <= timedelta(0):
         return recurrence.occurrences(series, after, before)
     starts = _starts_near(series, after.astimezone(UTC).date(), math.ceil(span / timedelta(days=1)))
     return [s for s in starts if after <= s < before]
@@ -316,17 +321,23 @@ async def upcoming(
     db: Database | Tx, meetings: Sequence[Meeting], now: datetime, days: int = UPCOMING_DAYS
 ) -> list[Occurrence]:
     """Return the not-skipped occurrences of `meetings` in the next `days` days, soonest first."""
-    return upcoming_with(meetings, now, await skipped_keys(db, [m.id for m in meetings]), days)
+    return upcoming_with(meetings, now, await skipped_keys(db, [m.id for m in meetings]), days, memo=True)
 
 
 def upcoming_with(
-    meetings: Sequence[Meeting], now: datetime, skipped: dict[int, dict[int, str]], days: int = UPCOMING_DAYS
+    meetings: Sequence[Meeting],
+    now: datetime,
+    skipped: dict[int, dict[int, str]],
+    days: int = UPCOMING_DAYS,
+    *,
+    memo: bool = False,
 ) -> list[Occurrence]:
     """`upcoming`, with the skipped dates already read (`skipped_keys`)."""
+    before = now + timedelta(days=days)
     found = [
         occ
         for meeting in meetings
-        for occ in expand(meeting, now - meeting.duration, now + timedelta(days=days), skipped[meeting.id])
+        for occ in expand(meeting, now - meeting.duration, before, skipped[meeting.id], memo=memo)
         if not occ.skipped and occ.end > now
     ]
     return sorted(found, key=lambda o: (o.start, o.meeting.id))

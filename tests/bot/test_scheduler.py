@@ -68,3 +68,68 @@ async def test_a_job_in_the_past_runs_at_once():
 
 async def _append(target, value):
     target.append(value)
+
+
+async def test_a_job_days_away_waits_outside_apscheduler_and_still_runs_on_time_in_order():
+    clock = FakeClock()
+    scheduler = Scheduler(clock)
+    scheduler.start()
+    ran = []
+
+    def job(name):
+        async def run():
+            ran.append((name, clock.now()))
+
+        return run
+
+    start = clock.now()
+    scheduler.schedule("far", start + timedelta(days=3), job("far"))
+    scheduler.schedule("farther", start + timedelta(days=3, minutes=1), job("farther"))
+    scheduler.schedule("near", start + timedelta(hours=1), job("near"))
+    assert scheduler._aps.get_job("far") is None and scheduler._aps.get_job("near") is not None
+    assert set(scheduler.pending()) == {"far", "farther", "near"}
+    clock.advance(hours=2)
+    await scheduler.idle()
+    assert [name for name, _ in ran] == ["near"]
+    clock.advance(days=3)  # past both parked jobs at once: handed over, then run in time order
+    await scheduler.idle()
+    assert [name for name, _ in ran] == ["near", "far", "farther"]
+    assert scheduler.pending() == {}
+    scheduler.shutdown()
+
+
+async def test_a_parked_job_can_be_cancelled_moved_near_or_moved_far_again():
+    clock = FakeClock()
+    scheduler = Scheduler(clock)
+    scheduler.start()
+    ran = []
+    start = clock.now()
+    scheduler.schedule("a", start + timedelta(days=2), lambda: _append(ran, "a"))
+    scheduler.cancel("a")
+    scheduler.schedule("b", start + timedelta(days=2), lambda: _append(ran, "b-far"))
+    scheduler.schedule("b", start + timedelta(minutes=30), lambda: _append(ran, "b-near"))  # parked → near
+    scheduler.schedule("c", start + timedelta(minutes=30), lambda: _append(ran, "c-near"))
+    scheduler.schedule("c", start + timedelta(days=1), lambda: _append(ran, "c-far"))  # near → parked
+    assert scheduler._aps.get_job("c") is None
+    clock.advance(hours=1)
+    await scheduler.idle()
+    assert ran == ["b-near"]
+    clock.advance(days=3)
+    await scheduler.idle()
+    assert ran == ["b-near", "c-far"]
+    scheduler.shutdown()
+
+
+async def test_parked_jobs_are_handed_over_in_batches_as_time_passes():
+    clock = FakeClock()
+    scheduler = Scheduler(clock)
+    scheduler.start()
+    ran = []
+    start = clock.now()
+    for hour in range(0, 72, 3):  # every three hours for three days
+        scheduler.schedule(f"j{hour}", start + timedelta(hours=hour, minutes=1), lambda h=hour: _append(ran, h))
+    for _ in range(72):
+        clock.advance(hours=1)
+        await scheduler.idle()
+    assert ran == list(range(0, 72, 3))
+    scheduler.shutdown()
