@@ -47,8 +47,9 @@ class Meeting:
     event_occurrence: int | None
     last_started: int | None
 
-    @property
+    @functools.cached_property
     def series(self) -> Series:
+        # Kept on the (frozen, cached) Meeting: listing meetings asks for it on every command.
         return Series(datetime.fromisoformat(self.start_local), self.timezone, self.repeat, self.monthly_by)
 
     @property
