@@ -11,8 +11,8 @@ Each start is a new process (`bench._startup_child`) against the double in anoth
 from just before the process is spawned (interpreter and imports included) to the bot being ready with
 every task its cogs start at load finished, which is when every timer is back in the scheduler. Peak memory
 is that process's VmHWM (its own peak RSS; `ru_maxrss` would carry over the runner's size through exec when
-the runner is large, as after the pairing benchmark). A first start (not timed) syncs the commands and leaves the database as a
-running bot would; the timed starts are restarts.
+the runner is large, as after the pairing benchmark). A first start (not timed) syncs the commands and leaves
+the database as a running bot would; the timed starts are restarts.
 """
 
 from __future__ import annotations
