@@ -25,7 +25,7 @@ from bot.logic.moods import MOODS, mood_label, sparkline
 from bot.services import checkins as checkins_service
 from bot.services import groups as groups_service
 from bot.services import safety as safety_service
-from bot.services.checkins import AnonPost, Checkin
+from bot.services.checkins import AnonPost, Checkin, NewCheckin
 from bot.services.groups import Group, GuildSettings
 from cogs._anonymous import release
 from cogs._checkin_ui import (
@@ -168,12 +168,12 @@ class Checkins(commands.Cog):
     ) -> tuple[Checkin, list[tuple[int, int]]]:
         """Save a journal check-in; return it with the member's last 7 days (it included), read in the same trip."""
         now = self.bot.clock.now()
-        return await checkins_service.record_checkin_with_trend(
-            self.bot.db, guild_id=interaction.guild_id, user_id=interaction.user.id,
-            author_key=author_key(self.bot.anon_secret, interaction.guild_id, interaction.user.id),
-            since=now - TREND, mood=draft.mood, share="named" if group else "private", now=now, note=draft.note,
-            content_warning=draft.content_warning, group_id=group.id if group else None,
+        entry = NewCheckin(
+            interaction.guild_id, interaction.user.id, draft.mood, "named" if group else "private", now,
+            draft.note, draft.content_warning, group.id if group else None,
         )  # fmt: skip
+        key = author_key(self.bot.anon_secret, interaction.guild_id, interaction.user.id)
+        return await checkins_service.record_checkin_with_trend(self.bot.db, entry, author_key=key, since=now - TREND)
 
     async def _group_for(self, interaction: discord.Interaction, draft: Draft) -> Group | None:
         """Return the group to share with, or answer with a way to pick one and return None."""

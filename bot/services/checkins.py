@@ -106,36 +106,39 @@ def check_mood(mood: int) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- the journal
-def _checkin_insert(
-    *,
-    guild_id: int,
-    user_id: int,
-    mood: int,
-    share: str,
-    now: datetime,
-    note: str | None,
-    content_warning: str | None,
-    group_id: int | None,
-) -> tuple[str, tuple]:
-    if share not in ("private", "named"):
-        raise ValueError("anonymous check-ins are anonymous posts, never journal rows with a user id")
-    if share == "named" and group_id is None:
-        raise ValueError("a named check-in belongs to a group")
-    # RETURNING hands back the row as stored in the same statement: one trip to the database, not two.
-    return (
-        "INSERT INTO checkins (guild_id, user_id, group_id, mood, note, content_warning, share, created_at)"
-        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CHECKIN_COLUMNS}",
-        (
-            guild_id,
-            user_id,
-            group_id,
-            check_mood(mood),
-            clean_text(note, limit=NOTE_MAX, what="Notes"),
-            clean_text(content_warning, limit=WARNING_MAX, what="Content warnings"),
-            share,
-            _ts(now),
-        ),
-    )
+@dataclass(frozen=True)
+class NewCheckin:
+    """A journal check-in about to be written (private, or named in a group)."""
+
+    guild_id: int
+    user_id: int
+    mood: int
+    share: str
+    now: datetime
+    note: str | None = None
+    content_warning: str | None = None
+    group_id: int | None = None
+
+    def insert(self) -> tuple[str, tuple]:
+        """The INSERT … RETURNING that writes it (RETURNING: the row as stored, in the same trip)."""
+        if self.share not in ("private", "named"):
+            raise ValueError("anonymous check-ins are anonymous posts, never journal rows with a user id")
+        if self.share == "named" and self.group_id is None:
+            raise ValueError("a named check-in belongs to a group")
+        return (
+            "INSERT INTO checkins (guild_id, user_id, group_id, mood, note, content_warning, share, created_at)"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CHECKIN_COLUMNS}",
+            (
+                self.guild_id,
+                self.user_id,
+                self.group_id,
+                check_mood(self.mood),
+                clean_text(self.note, limit=NOTE_MAX, what="Notes"),
+                clean_text(self.content_warning, limit=WARNING_MAX, what="Content warnings"),
+                self.share,
+                _ts(self.now),
+            ),
+        )
 
 
 async def record_checkin(
@@ -154,34 +157,18 @@ async def record_checkin(
 
     Given the Database, it is one group-committed statement (`Database.write`); given a transaction, a part of it.
     """
-    sql, params = _checkin_insert(
-        guild_id=guild_id, user_id=user_id, mood=mood, share=share, now=now, note=note,
-        content_warning=content_warning, group_id=group_id,
-    )  # fmt: skip
-    [row] = await store.write(sql, params)
+    entry = NewCheckin(guild_id, user_id, mood, share, now, note, content_warning, group_id)
+    [row] = await store.write(*entry.insert())
     return Checkin(**dict(row))
 
 
 async def record_checkin_with_trend(
-    db: Database,
-    *,
-    guild_id: int,
-    user_id: int,
-    author_key: str,
-    since: datetime,
-    mood: int,
-    share: str,
-    now: datetime,
-    note: str | None = None,
-    content_warning: str | None = None,
-    group_id: int | None = None,
+    db: Database, entry: NewCheckin, *, author_key: str, since: datetime
 ) -> tuple[Checkin, list[tuple[int, int]]]:
-    """`record_checkin`, and the member's `journal_points` since `since` with it, in one trip to the database."""
-    sql, params = _checkin_insert(
-        guild_id=guild_id, user_id=user_id, mood=mood, share=share, now=now, note=note,
-        content_warning=content_warning, group_id=group_id,
-    )  # fmt: skip
-    [row], points = await db.write_then_read(sql, params, *_points_query(guild_id, user_id, author_key, since))
+    """Write `entry`, and read the member's `journal_points` since `since` with it, in one trip to the database."""
+    sql, params = entry.insert()
+    trend = _points_query(entry.guild_id, entry.user_id, author_key, since)
+    [row], points = await db.write_then_read(sql, params, *trend)
     return Checkin(**dict(row)), [(r["at"], r["mood"]) for r in points]
 
 
