@@ -314,7 +314,7 @@ def _report(free: Outcome, limited: Outcome, limit: int) -> str:
         f"callbacks exempt, as on Discord), with {limited.members:,} members to keep the run short. Each first DM "
         "to a member is two requests (open the DM channel, send), so the requests are what meets the limit; DMs "
         "are shown too (a first week: every DM opens its channel). The achieved rate leaves out the first "
-        "second's burst (see `_achieved_rate`). During the fan-out a member runs `/help` every {HELP_EVERY:g} s.\n\n"
+        f"second's burst (see `_achieved_rate`). During the fan-out a member runs `/help` every {HELP_EVERY:g} s.\n\n"
         + table(
             (
                 "members",

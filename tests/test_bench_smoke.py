@@ -34,6 +34,7 @@ async def test_fanout_benchmark_delivers_every_reminder_once_with_and_without_a_
     # The quick sizes deliver everything exactly once in every run (two weeks unlimited, one limited).
     assert report.count("0 lost, 0 duplicates") == 3
     assert "| 2.00 |" in report and "| 1.00 |" in report  # requests per DM: channels opened, then known
+    assert "{" not in report  # no placeholder left unformatted
 
 
 async def test_startup_benchmark_rebuilds_every_job_in_a_fresh_process() -> None:
