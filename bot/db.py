@@ -139,7 +139,7 @@ def _apply_writes(
             try:
                 rows = conn.execute(sql, params).fetchall()
                 outcomes.append(rows if read is None else (rows, conn.execute(*read).fetchall()))
-            except sqlite3.Error as exc:
+            except Exception as exc:  # a bad parameter (say an int too large) fails its own statement only
                 if not conn.in_transaction:
                     raise
                 outcomes.append(exc)
@@ -185,11 +185,11 @@ class Tx(_Queries):
     neither begins nor commits.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, cache: dict[Hashable, Any] | None = None) -> None:
+    def __init__(self, conn: aiosqlite.Connection, forget: Callable[[Hashable], None] | None = None) -> None:
         self._conn = conn
         self.begun = False
         self._after_commit: list[Callable[[], None]] = []
-        self._cache = {} if cache is None else cache
+        self._forget = forget or (lambda key: None)
         self.written: set[str] = set()  # tables this transaction wrote to (see Database.cached)
 
     def _note(self, sql: str) -> None:
@@ -208,9 +208,20 @@ class Tx(_Queries):
         self._after_commit.append(callback)
 
     def forget(self, key: Hashable) -> None:
-        """Drop `key` from the Database's cache now and again once committed (a read in between may refill it)."""
-        self._cache.pop(key, None)
-        self.after_commit(lambda: self._cache.pop(key, None))
+        """Drop `key` from the Database's cache now, and again once committed (`Database.forget`)."""
+        self._forget(key)
+        self.after_commit(lambda: self._forget(key))
+
+    # A write with RETURNING may come through the read helpers: note its table too.
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Return every row of a query (or of a write's RETURNING)."""
+        self._note(sql)
+        return await super().fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        """Return the first row of a query (or of a write's RETURNING), or None."""
+        self._note(sql)
+        return await super().fetchone(sql, params)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return how many rows it changed."""
@@ -241,15 +252,16 @@ class Database(_Queries):
       `Tx` or `Database.write`, which note the table each statement changes (and the tables its foreign keys
       cascade to) and move those tables' generation on once the transaction is over. Right for reads whose
       tables change rarely (groups, meetings, skips).
-    - `cache` is a plain dict for keys that a few services forget exactly (`Tx.forget`): a server's
-      settings, whether notes wait for a member, a member's DM channel. Right where a table changes often
-      but each key rarely.
+    - `remembered(key, load)` keeps a value under a key that the services changing it forget exactly
+      (`Tx.forget`, `forget`): a server's settings, whether notes wait for a member, a member's DM channel.
+      Right where a table changes often but each key rarely. A load that began before a forget is not kept.
     Both assume one bot process per database, which is how the bot runs (one process per token).
     """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.cache: dict[Hashable, Any] = {}
+        self._remembered: dict[Hashable, Any] = {}
+        self._versions: dict[Hashable, int] = {}  # moved on by each forget of a key
         self._generations: dict[str, int] = {}
         self._reads: dict[Hashable, tuple[tuple[int, ...], Any]] = {}
         self._cascades: dict[str, frozenset[str]] = {}
@@ -291,6 +303,33 @@ class Database(_Queries):
         for table in tables:
             for changed in (table, *self._cascades.get(table, ())):
                 self._generations[changed] = self._generations.get(changed, 0) + 1
+
+    async def remembered(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
+        """Return the value kept under `key`, or `await load()`, kept unless `key` was forgotten meanwhile."""
+        if key in self._remembered:
+            return self._remembered[key]
+        version = self.version(key)
+        value = await load()
+        self.keep(key, value, version)
+        return value
+
+    def version(self, key: Hashable) -> int:
+        """How many times `key` was forgotten: take it before loading a value to `keep`."""
+        return self._versions.get(key, 0)
+
+    def keep(self, key: Hashable, value: Any, version: int) -> None:
+        """Keep `value` under `key` if `key` was not forgotten since `version` (the value is not stale)."""
+        if self._versions.get(key, 0) == version:
+            self._remembered[key] = value
+
+    def is_remembered(self, key: Hashable) -> bool:
+        """Say whether a value is kept under `key`."""
+        return key in self._remembered
+
+    def forget(self, key: Hashable) -> None:
+        """Drop the value kept under `key`, and make any load already under way not keep what it read."""
+        self._remembered.pop(key, None)
+        self._versions[key] = self._versions.get(key, 0) + 1
 
     async def cached(self, key: Hashable, tables: Sequence[str], load: Callable[[], Awaitable[Any]]) -> Any:
         """Return `await load()`, kept until one of `tables` is written (see the class). Keep results immutable."""
@@ -335,21 +374,42 @@ class Database(_Queries):
         async with self._write_lock:
             # IMMEDIATE takes the write lock at the first statement, so a second process waits instead of
             # failing later; nothing is read or written before it.
-            tx = Tx(self._writer, self.cache)
+            tx = Tx(self._writer, self.forget)
+            cancelled = False
             try:
                 yield tx
             except BaseException:
                 if tx.begun:
-                    await _in_thread(self._writer, _finish, "ROLLBACK")
+                    await self._to_the_end(_finish, "ROLLBACK")
                 raise
             else:
                 if tx.begun:
-                    await _in_thread(self._writer, _finish, "COMMIT")
+                    _, cancelled = await self._to_the_end(_finish, "COMMIT")
             finally:
                 # After COMMIT (or ROLLBACK), never before: a read in between would keep the old rows as new.
                 self._written(tx.written)
         for callback in tx._after_commit:
             callback()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _to_the_end(self, fn: Callable[..., Any], *args: Any) -> tuple[Any, bool]:
+        """Run `fn` in the writer's thread and wait until it is done, even if this task is cancelled meanwhile.
+
+        Once queued, a COMMIT happens whatever becomes of the task that asked for it, so what must follow it
+        (cache generations, after-commit callbacks, callers' results) has to wait for it. Return what `fn`
+        returned and whether a cancellation arrived in the meantime (the caller raises it once done); raise
+        what `fn` raised.
+        """
+        trip = asyncio.ensure_future(_in_thread(self._writer, fn, *args))
+        cancelled = False
+        while True:
+            try:
+                return await asyncio.shield(trip), cancelled
+            except asyncio.CancelledError:
+                if trip.done() and trip.cancelled():
+                    raise
+                cancelled = True
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run one writing statement as a change of its own; return its rows (RETURNING), once committed.
@@ -381,12 +441,12 @@ class Database(_Queries):
         batch: list[_Write] = []
         try:
             while self._queued:
+                cancelled = False
                 async with self._write_lock:
                     batch, self._queued = self._queued, []
                     try:
-                        outcomes = await _in_thread(
-                            self._writer, _apply_writes, [(w.sql, w.params, w.read) for w in batch]
-                        )
+                        statements = [(w.sql, w.params, w.read) for w in batch]
+                        outcomes, cancelled = await self._to_the_end(_apply_writes, statements)
                     except Exception as exc:  # the transaction failed as a whole: every write in it failed
                         outcomes = [exc] * len(batch)
                     finally:
@@ -399,6 +459,8 @@ class Database(_Queries):
                     else:
                         w.done.set_result(outcome)
                 batch = []
+                if cancelled:
+                    raise asyncio.CancelledError
         finally:
             self._flusher = None
             for w in batch + self._queued:  # cancelled (the loop is closing): nobody waits for ever

@@ -33,6 +33,7 @@ class _Entry:
     at: datetime
     job: Job
     parked: bool = False  # waiting in the heap, not yet in APScheduler
+    token: int = 0  # which scheduling of the key this is: a run meant for a replaced one does nothing
 
 
 class Scheduler:
@@ -47,9 +48,12 @@ class Scheduler:
         self.clock = clock
         # misfire_grace_time=None: a job late because the loop was busy still runs; each job asks the
         # database whether its work is still useful, so lateness is decided there, not by a 1 s default.
+        # max_instances: APScheduler counts running instances per key, and a job often schedules its own key
+        # again (the next reminder of a meeting) while it still runs (a long fan-out); with a limit of one,
+        # APScheduler skipped the new one when it fell due and dropped it. `_run` runs each scheduling once.
         self._aps = AsyncIOScheduler(
             timezone=UTC,
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1_000_000},
         )
         self._entries: dict[str, _Entry] = {}
         # The keys, sorted, so cancel_prefix finds a prefix's keys without scanning them all: every meeting is
@@ -58,6 +62,7 @@ class Scheduler:
         self._parked: list[tuple[datetime, str]] = []  # heap; an item is stale when its entry moved or went
         self._promote_at: datetime | None = None
         self._running = 0
+        self._tokens = 0
         if isinstance(clock, FakeClock):
             clock.on_change(self._retime_all)
 
@@ -111,12 +116,14 @@ class Scheduler:
             self._plan_promotion(at - NEAR)
             return
         self._hold_wakeups()
-        self._entries[key] = _Entry(at, job)
-        self._aps.add_job(self._run, DateTrigger(self._real_time(at)), args=(key,), id=key, replace_existing=True)
+        self._tokens += 1
+        self._entries[key] = _Entry(at, job, token=self._tokens)
+        trigger = DateTrigger(self._real_time(at))
+        self._aps.add_job(self._run, trigger, args=(key, self._tokens), id=key, replace_existing=True)
 
     def _plan_promotion(self, when: datetime) -> None:
         """Make sure the parked jobs are looked at by `when` (clock time)."""
-        if self._promote_at is not None and self._promote_at <= when:
+        if self._promote_at is not None and self._promote_at <= when and self._aps.get_job(PROMOTE_KEY) is not None:
             return
         self._promote_at = when
         self._hold_wakeups()
@@ -171,10 +178,11 @@ class Scheduler:
         """Return the pending jobs' keys and clock times."""
         return {key: entry.at for key, entry in self._entries.items()}
 
-    async def _run(self, key: str) -> None:
-        entry = self._pop(key)
-        if entry is None:
-            return
+    async def _run(self, key: str, token: int) -> None:
+        entry = self._entries.get(key)
+        if entry is None or entry.parked or entry.token != token:
+            return  # cancelled, or replaced after APScheduler took this run: the replacement runs at its time
+        self._pop(key)
         self._running += 1
         try:
             await entry.job()

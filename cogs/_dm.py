@@ -71,11 +71,19 @@ async def _send_to_dm_channel(bot: Any, user_id: int, message: dict[str, Any]) -
         except discord.NotFound:
             # The stored channel is gone (or the member's account is): open it again below, or learn they left.
             log.info("A stored DM channel no longer works; opening it again")
-            await members_service.remember_dm_channel(bot.db, user_id, None)
+            await _remember(bot, user_id, None)
     user = bot.get_user(user_id) or await bot.fetch_user(user_id)
     channel = await user.create_dm()
-    await members_service.remember_dm_channel(bot.db, user_id, channel.id)
+    await _remember(bot, user_id, channel.id)
     return await channel.send(**message)
+
+
+async def _remember(bot: Any, user_id: int, channel_id: int | None) -> None:
+    # Only a shortcut for later DMs: failing to store it must not cost this DM.
+    try:
+        await members_service.remember_dm_channel(bot.db, user_id, channel_id)
+    except Exception:
+        log.warning("Could not store a DM channel id; the next DM opens the channel again", exc_info=True)
 
 
 async def fan_out(bot: Any, user_ids: Iterable[int], **message: Any) -> int:

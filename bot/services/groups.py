@@ -258,19 +258,17 @@ def settings_key(guild_id: int) -> tuple[str, int]:
 
 
 async def get_settings(db: Database | Tx, guild_id: int) -> GuildSettings:
-    """Return a server's settings (defaults when none were saved)."""
-    cache = db.cache if isinstance(db, Database) else None
-    if cache is not None and (hit := cache.get(settings_key(guild_id))) is not None:
-        return hit
-    row = await db.fetchone(
-        "SELECT guild_id, modlog_channel_id, helper_role_id, resources_text, retention_days, timezone,"
-        " crisis_terms FROM guild_settings WHERE guild_id = ?",
-        (guild_id,),
-    )
-    found = GuildSettings(**dict(row)) if row is not None else GuildSettings(guild_id)
-    if cache is not None:
-        cache[settings_key(guild_id)] = found
-    return found
+    """Return a server's settings (defaults when none were saved); kept in memory until they change."""
+
+    async def load() -> GuildSettings:
+        row = await db.fetchone(
+            "SELECT guild_id, modlog_channel_id, helper_role_id, resources_text, retention_days, timezone,"
+            " crisis_terms FROM guild_settings WHERE guild_id = ?",
+            (guild_id,),
+        )
+        return GuildSettings(**dict(row)) if row is not None else GuildSettings(guild_id)
+
+    return await db.remembered(settings_key(guild_id), load) if isinstance(db, Database) else await load()
 
 
 async def update_settings(tx: Tx, guild_id: int, **changes: Any) -> GuildSettings:

@@ -50,33 +50,43 @@ def dm_channel_key(user_id: int) -> tuple[str, int]:
 
 async def dm_channel_id(db: Database, user_id: int) -> int | None:
     """Return the id of the member's DM channel with the bot, if Discord gave it before."""
-    hit = db.cache.get(dm_channel_key(user_id))
-    if hit is None:
-        hit = await db.fetchval("SELECT dm_channel_id FROM member_flags WHERE user_id = ?", (user_id,)) or 0
-        db.cache[dm_channel_key(user_id)] = hit
-    return hit or None
+
+    async def load() -> int:
+        return await db.fetchval("SELECT dm_channel_id FROM member_flags WHERE user_id = ?", (user_id,)) or 0
+
+    return await db.remembered(dm_channel_key(user_id), load) or None
 
 
 async def load_dm_channels(db: Database, user_ids: Iterable[int]) -> None:
     """Read the DM channel ids of many members at once (before a fan-out), so each DM needs no query."""
-    missing = [u for u in set(user_ids) if dm_channel_key(u) not in db.cache]
+    missing = [u for u in set(user_ids) if not db.is_remembered(dm_channel_key(u))]
     for start in range(0, len(missing), 500):
         chunk = missing[start : start + 500]
+        versions = {u: db.version(dm_channel_key(u)) for u in chunk}
         rows = await db.fetchall(
             f"SELECT user_id, dm_channel_id FROM member_flags WHERE user_id IN ({', '.join('?' for _ in chunk)})",
             tuple(chunk),
         )
         found = {r["user_id"]: r["dm_channel_id"] for r in rows}
         for user_id in chunk:
-            db.cache[dm_channel_key(user_id)] = found.get(user_id) or 0
+            db.keep(dm_channel_key(user_id), found.get(user_id) or 0, versions[user_id])
 
 
 async def remember_dm_channel(db: Database, user_id: int, channel_id: int | None) -> None:
-    """Store (or, with None, drop) the id of the member's DM channel."""
-    db.cache.pop(dm_channel_key(user_id), None)
+    """Store (or, with None, drop) the id of the member's DM channel.
+
+    Only for a member the bot still holds something about (groups, reminders, a buddy profile, a request
+    for help): a DM in flight while the member erases their data must not leave a row about them behind.
+    """
+    db.forget(dm_channel_key(user_id))
     await db.write(
-        "INSERT INTO member_flags (user_id, dm_channel_id) VALUES (?, ?)"
+        "INSERT INTO member_flags (user_id, dm_channel_id) SELECT ?, ?"
+        " WHERE EXISTS (SELECT 1 FROM memberships WHERE user_id = ?)"
+        " OR EXISTS (SELECT 1 FROM reminders WHERE user_id = ?)"
+        " OR EXISTS (SELECT 1 FROM buddy_profiles WHERE user_id = ?)"
+        " OR EXISTS (SELECT 1 FROM escalations WHERE user_id = ?)"
+        " OR EXISTS (SELECT 1 FROM member_flags WHERE user_id = ?)"
         " ON CONFLICT (user_id) DO UPDATE SET dm_channel_id = excluded.dm_channel_id",
-        (user_id, channel_id),
+        (user_id, channel_id, user_id, user_id, user_id, user_id, user_id),
     )
-    db.cache[dm_channel_key(user_id)] = channel_id or 0
+    db.forget(dm_channel_key(user_id))

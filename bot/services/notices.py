@@ -22,14 +22,12 @@ async def add_notice(tx: Tx, user_id: int, text: str, now: datetime) -> None:
 
 
 async def has_notices(db: Database | Tx, user_id: int) -> bool:
-    """Say whether anything waits for the member (a cheap check on every interaction: cached once read)."""
-    cache = db.cache if isinstance(db, Database) else None
-    if cache is not None and (hit := cache.get(notices_key(user_id))) is not None:
-        return hit
-    found = bool(await db.fetchval("SELECT 1 FROM member_notices WHERE user_id = ? LIMIT 1", (user_id,)))
-    if cache is not None:
-        cache[notices_key(user_id)] = found
-    return found
+    """Say whether anything waits for the member (a cheap check on every interaction: kept once read)."""
+
+    async def load() -> bool:
+        return bool(await db.fetchval("SELECT 1 FROM member_notices WHERE user_id = ? LIMIT 1", (user_id,)))
+
+    return await db.remembered(notices_key(user_id), load) if isinstance(db, Database) else await load()
 
 
 async def take_notices(tx: Tx, user_id: int) -> list[str]:

@@ -218,3 +218,69 @@ async def test_a_statement_whose_table_cannot_be_told_is_refused_before_it_runs(
         async with db.transaction() as tx:
             await tx.execute(sneaky)
     assert await db.fetchval("SELECT COUNT(*) FROM a") == 0
+
+
+async def test_a_value_loaded_before_a_forget_is_returned_but_not_kept(db):
+    started, release = asyncio.Event(), asyncio.Event()
+    loads = []
+
+    async def slow_load():
+        loads.append(1)
+        started.set()
+        await release.wait()
+        return "old"
+
+    reading = asyncio.create_task(db.remembered("k", slow_load))
+    await started.wait()
+    db.forget("k")  # a transaction changed it while the read was under way
+    release.set()
+    assert await reading == "old"
+    assert await db.remembered("k", slow_load) == "old" and len(loads) == 2  # read again, not kept stale
+
+
+async def test_a_write_with_a_bad_parameter_fails_alone_in_its_batch(db):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    results = await asyncio.gather(
+        db.write("INSERT INTO a VALUES (?)", (1,)),
+        db.write("INSERT INTO a VALUES (?)", (2**70,)),  # too large for SQLite: OverflowError, not sqlite3.Error
+        db.write("INSERT INTO a VALUES (?)", (3,)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], OverflowError)
+    assert [r[0] for r in await db.fetchall("SELECT x FROM a ORDER BY x")] == [1, 3]
+
+
+async def test_a_transaction_cancelled_during_its_commit_still_finishes_what_follows_the_commit(db, monkeypatch):
+    import threading
+
+    import bot.db
+
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    in_commit, let_go = threading.Event(), threading.Event()
+    real_finish = bot.db._finish
+
+    def slow_finish(conn, verb):
+        if verb == "COMMIT":
+            in_commit.set()
+            let_go.wait(5)
+        real_finish(conn, verb)
+
+    monkeypatch.setattr(bot.db, "_finish", slow_finish)
+    assert await db.cached("count", ("a",), lambda: db.fetchval("SELECT COUNT(*) FROM a")) == 0
+    committed = []
+
+    async def write():
+        async with db.transaction() as tx:
+            tx.after_commit(lambda: committed.append(True))
+            await tx.execute("INSERT INTO a VALUES (1)")
+
+    task = asyncio.create_task(write())
+    await asyncio.get_running_loop().run_in_executor(None, in_commit.wait, 5)
+    task.cancel()
+    await asyncio.sleep(0.05)
+    assert not task.done()  # waits for the COMMIT it already sent
+    let_go.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert committed == [True]
+    assert await db.cached("count", ("a",), lambda: db.fetchval("SELECT COUNT(*) FROM a")) == 1

@@ -133,3 +133,32 @@ async def test_parked_jobs_are_handed_over_in_batches_as_time_passes():
         await scheduler.idle()
     assert ran == list(range(0, 72, 3))
     scheduler.shutdown()
+
+
+async def test_a_job_that_schedules_its_own_key_again_while_still_running_gets_both_runs():
+    clock = FakeClock()
+    scheduler = Scheduler(clock)
+    scheduler.start()
+    ran, started, release = [], asyncio.Event(), asyncio.Event()
+
+    async def second():
+        ran.append("second")
+
+    async def first():
+        ran.append("first")
+        started.set()
+        scheduler.schedule("k", clock.now() + timedelta(minutes=1), second)  # the next reminder of the meeting
+        await release.wait()  # a long fan-out still going
+
+    scheduler.schedule("k", clock.now() + timedelta(minutes=1), first)
+    clock.advance(minutes=1)
+    await asyncio.wait_for(started.wait(), 5)
+    clock.advance(minutes=1)  # the next one falls due while the first still runs
+    for _ in range(100):
+        if ran == ["first", "second"]:
+            break
+        await asyncio.sleep(0.01)
+    assert ran == ["first", "second"]
+    release.set()
+    await scheduler.idle()
+    scheduler.shutdown()

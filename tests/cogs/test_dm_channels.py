@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.services import members as members_service
 from cogs._dm import send_dm
+from tests.cogs.checkin_helpers import circle
 
 
 def channel_opens(discord_double):
@@ -11,6 +12,7 @@ def channel_opens(discord_double):
 
 
 async def test_the_dm_channel_is_opened_once_and_remembered_across_a_restart(running, discord_double, world):
+    await circle(discord_double, world, members=("alice",))
     await send_dm(running.bot, world.alice.id, content="first")
     await send_dm(running.bot, world.alice.id, content="second")
     assert len(channel_opens(discord_double)) == 1
@@ -26,6 +28,7 @@ async def test_the_dm_channel_is_opened_once_and_remembered_across_a_restart(run
 
 
 async def test_a_stored_channel_that_no_longer_works_is_opened_again(running, discord_double, world):
+    await circle(discord_double, world, members=("bob",))
     await members_service.remember_dm_channel(running.bot.db, world.bob.id, 4242)  # a channel Discord doesn't know
     sent = await send_dm(running.bot, world.bob.id, content="still reaches you")
     assert sent is not None
@@ -35,6 +38,7 @@ async def test_a_stored_channel_that_no_longer_works_is_opened_again(running, di
 
 
 async def test_erasing_a_member_forgets_their_dm_channel(running, discord_double, world):
+    await circle(discord_double, world, members=("carol",))
     await send_dm(running.bot, world.carol.id, content="hello")
     assert await members_service.dm_channel_id(running.bot.db, world.carol.id) is not None
     from bot.services import privacy
@@ -43,3 +47,10 @@ async def test_erasing_a_member_forgets_their_dm_channel(running, discord_double
         await privacy.erase(tx, world.carol.id, running.bot.anon_secret)
     assert await members_service.dm_channel_id(running.bot.db, world.carol.id) is None
     assert await running.bot.db.fetchval("SELECT COUNT(*) FROM member_flags WHERE user_id = ?", (world.carol.id,)) == 0
+
+
+async def test_nothing_is_stored_about_someone_the_bot_holds_nothing_about(running, discord_double, world):
+    # Say a DM still in flight when the member erased everything: it must not leave a row about them.
+    assert await send_dm(running.bot, world.dan.id, content="hello") is not None
+    assert await running.bot.db.fetchval("SELECT COUNT(*) FROM member_flags WHERE user_id = ?", (world.dan.id,)) == 0
+    assert await members_service.dm_channel_id(running.bot.db, world.dan.id) is None
