@@ -234,6 +234,29 @@ class ClaimButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safety:c
         await interaction.client.get_cog("Safety").claim(interaction, self.escalation_id)
 
 
+class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safety:withdraw:(?P<id>[0-9]+)"):
+    """ "I'm OK for now": the member who asked takes the request back before anyone has picked it up."""
+
+    def __init__(self, escalation_id: int, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="I'm OK for now, cancel my request",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"safety:withdraw:{escalation_id}",
+                disabled=disabled,
+            )
+        )
+        self.escalation_id = escalation_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(int(match["id"]))
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.get_cog("Safety").withdraw(interaction, self.escalation_id)
+
+
 class ReviewButton(
     discord.ui.DynamicItem[discord.ui.Button], template=r"anon:(?P<verdict>approve|reject):(?P<id>[0-9]+)"
 ):

@@ -27,6 +27,7 @@ from cogs._checkin_ui import (
     NO_MENTIONS,
     ClaimButton,
     ReachOutButton,
+    WithdrawButton,
     moderator_mentions,
     modlog_channel,
     persistent_view,
@@ -184,7 +185,54 @@ class Safety(commands.Cog):
             interaction,
             f"I've let the peer helpers in **{guild.name}** know you'd like someone to reach out. As soon as someone "
             "picks it up, I'll message you their name. If you're in danger right now, please call your local "
-            "emergency number; the resources are there too. 💚",
+            "emergency number; the resources are there too. 💚\n"
+            "If you feel OK again before anyone picks it up, you can take the request back; that's fine too.",
+            view=persistent_view(WithdrawButton(escalation.id)),
+        )
+
+    async def withdraw(self, interaction: discord.Interaction, escalation_id: int) -> None:
+        """The member takes their request back: no more pings, and the helpers see that they said they're OK."""
+        escalation = await safety_service.get_escalation(self.bot.db, escalation_id)
+        if escalation is None or escalation.user_id != interaction.user.id:
+            raise UserError("I can't find that request.")
+        now = self.bot.clock.now()
+        async with self.bot.db.transaction() as tx:
+            withdrawn = await safety_service.withdraw_escalation(tx, escalation_id, interaction.user.id)
+            if withdrawn:
+                await groups_service.audit(
+                    tx, escalation.guild_id, "escalation.withdraw", "took back their request", now, escalation.user_id
+                )
+            else:
+                escalation = await safety_service.get_escalation(tx, escalation_id)
+        if not withdrawn:
+            if escalation is not None and escalation.status == "claimed":
+                helper = self.bot.get_user(escalation.helper_user_id)
+                who = f"**{helper.display_name}**" if helper else "A helper"
+                raise UserError(
+                    f"{who} has already picked this up and will reach out soon. It's completely fine to tell them "
+                    "you're OK now when they do. 💚"
+                )
+            raise UserError("You've already taken this request back. You can ask again whenever you like. 💚")
+        self.bot.scheduler.cancel(f"escalation:{escalation_id}")
+        if escalation.channel_id and escalation.message_id:
+            unix = int(now.timestamp())
+            try:
+                request = self.bot.get_partial_messageable(escalation.channel_id).get_partial_message(
+                    escalation.message_id
+                )
+                original = await request.fetch()
+                await request.edit(
+                    content=f"{original.content}\n↩️ <@{escalation.user_id}> said they're OK for now and took the "
+                    f"request back (<t:{unix}:R>).",
+                    view=persistent_view(ClaimButton(escalation_id, disabled=True)),
+                    allowed_mentions=NO_MENTIONS,
+                )
+            except discord.HTTPException:
+                log.warning("Could not mark escalation %s as withdrawn in the mod-log", escalation_id)
+        await interaction.response.edit_message(
+            content="Done: I've let the helpers know you're OK for now, and nobody will be pinged. The resources "
+            "are there any time, and you can ask again whenever you like. 💚",
+            view=persistent_view(WithdrawButton(escalation_id, disabled=True)),
         )
 
     async def claim(self, interaction: discord.Interaction, escalation_id: int) -> None:
@@ -296,9 +344,9 @@ class Safety(commands.Cog):
 
 
 async def setup(bot: PeerBot) -> None:
-    bot.add_dynamic_items(ReachOutButton, ClaimButton)
+    bot.add_dynamic_items(ReachOutButton, ClaimButton, WithdrawButton)
     await bot.add_cog(Safety(bot))
 
 
 async def teardown(bot: PeerBot) -> None:
-    bot.remove_dynamic_items(ReachOutButton, ClaimButton)
+    bot.remove_dynamic_items(ReachOutButton, ClaimButton, WithdrawButton)

@@ -81,6 +81,15 @@ async def cancel_escalation(tx: Tx, escalation_id: int) -> bool:
     )
 
 
+async def withdraw_escalation(tx: Tx, escalation_id: int, user_id: int) -> bool:
+    """The member who asked takes the request back while nobody has picked it up; return whether it was open."""
+    changed = await tx.execute(
+        "UPDATE escalations SET status = 'cancelled' WHERE id = ? AND user_id = ? AND status = 'open'",
+        (escalation_id, user_id),
+    )
+    return changed > 0
+
+
 async def claim_escalation(tx: Tx, escalation_id: int, helper_user_id: int, now: datetime) -> Escalation:
     """Let one helper take the request; a second helper is told who already has it."""
     changed = await tx.execute(

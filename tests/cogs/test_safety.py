@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cogs.checkin_helpers import audit, circle, modlog, restarted
+from tests.double.driver import button_labels
 
 ASK = "Ask a person to reach out"
 
@@ -123,6 +124,48 @@ async def test_unclaimed_after_ten_minutes_the_moderators_are_pinged_once(runnin
         "escalation.escalate",
         "escalation.claim",
     ]
+
+
+WITHDRAW = "I'm OK for now, cancel my request"
+
+
+async def test_the_member_can_take_the_request_back_before_anyone_picks_it_up(running, discord_double, world, helpers):
+    asked = await ask_for_help(discord_double, world, helpers)
+    await discord_double.wait_until(lambda: asked.followups)
+    assert WITHDRAW in button_labels(asked.followups[-1])
+    withdrawn = await discord_double.click(asked.followups[-1], WITHDRAW, user=world.alice)
+    assert "nobody will be pinged" in withdrawn.text
+    [request] = modlog(discord_double, world)
+    assert f"↩️ <@{world.alice.id}> said they're OK for now" in request["content"]
+    with pytest.raises(AssertionError, match="disabled"):  # nobody is sent to someone who said they're OK
+        await discord_double.click(request, "I'm on it", user=world.bob)
+    running.clock.advance(minutes=11)
+    await running.bot.scheduler.idle()
+    assert len(modlog(discord_double, world)) == 1  # and the moderators are not pinged
+    assert discord_double.dms_to(world.alice) == []
+    status = await running.bot.db.fetchval("SELECT status FROM escalations")
+    assert status == "cancelled"
+    assert ("escalation.withdraw", "took back their request", world.alice.id) in await audit(running)
+
+
+async def test_after_a_helper_picked_it_up_taking_it_back_says_who_is_coming(running, discord_double, world, helpers):
+    asked = await ask_for_help(discord_double, world, helpers)
+    await discord_double.wait_until(lambda: asked.followups)
+    [request] = modlog(discord_double, world)
+    await claim(discord_double, request, world.bob)
+    late = await discord_double.click(asked.followups[-1], WITHDRAW, user=world.alice)
+    assert "**Bob** has already picked this up" in late.text and late.ephemeral
+    assert await running.bot.db.fetchval("SELECT status FROM escalations") == "claimed"
+
+
+async def test_only_the_member_who_asked_can_take_a_request_back(running, discord_double, world, helpers):
+    await ask_for_help(discord_double, world, helpers)
+    escalation_id = await running.bot.db.fetchval("SELECT id FROM escalations")
+    from bot.services import safety as safety_service
+
+    async with running.bot.db.transaction() as tx:
+        assert not await safety_service.withdraw_escalation(tx, escalation_id, world.bob.id)
+    assert await running.bot.db.fetchval("SELECT status FROM escalations") == "open"
 
 
 async def test_the_ladder_survives_a_restart(running, discord_double, world, helpers):
