@@ -113,8 +113,8 @@ class Nudges(commands.Cog):
 
     async def deliver(self, due: list[Due]) -> None:
         """Claim each reminder in the ledger, then send the ones this process owns; record how each ended."""
-        by_key = {d.key: d for d in due}
         async with self.bot.db.transaction() as tx:
+            by_key = {d.key: d for d in await svc.still_wanted(tx, due)}
             owned = await svc.claim(tx, by_key, self.bot.clock.now())
         # Every DM channel id in one query, so each DM of the fan-out is one request and no query.
         await members_service.load_dm_channels(self.bot.db, (by_key[k].user_id for k in owned))

@@ -389,6 +389,33 @@ async def _prefs_for(db: Database | Tx, user_ids: list[int]) -> dict[int, Prefs]
     return out
 
 
+async def still_wanted(tx: Tx, due: Sequence[Due]) -> list[Due]:
+    """Return the planned reminders whose member still has a reminder for that meeting and open DMs.
+
+    The plan is read before the claim's transaction; a member who stopped their reminders or erased their
+    data in between must get nothing, and no ledger row about them may be written.
+    """
+    keep: list[Due] = []
+    by_meeting: dict[int, list[Due]] = {}
+    for item in due:
+        by_meeting.setdefault(item.occurrence.meeting.id, []).append(item)
+    for items in by_meeting.values():
+        meeting = items[0].occurrence.meeting
+        users = sorted({d.user_id for d in items})
+        wanted: set[int] = set()
+        for start in range(0, len(users), CLAIM_CHUNK):
+            chunk = users[start : start + CLAIM_CHUNK]
+            rows = await tx.fetchall(
+                "SELECT DISTINCT r.user_id FROM reminders r LEFT JOIN member_flags f ON f.user_id = r.user_id"
+                " WHERE (r.meeting_id = ? OR r.group_id = ?) AND f.dms_closed_at IS NULL"
+                f" AND r.user_id IN ({', '.join('?' for _ in chunk)})",
+                (meeting.id, meeting.group_id, *chunk),
+            )
+            wanted.update(r["user_id"] for r in rows)
+        keep += [d for d in items if d.user_id in wanted]
+    return keep
+
+
 async def claim(tx: Tx, keys: Iterable[tuple[int, int, int, str]], now: datetime) -> list[tuple[int, int, int, str]]:
     """Write each delivery into the ledger; return the ones this process now owns (others had them)."""
     wanted = list(dict.fromkeys(keys))

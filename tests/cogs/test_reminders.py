@@ -220,3 +220,25 @@ async def test_buddy_alert_is_off_by_default_and_consent_is_explicit(running, di
     reply = await discord_double.slash("reminders buddy-alert", user=world.alice, setting="on")
     assert "Nothing else is shared" in reply.text
     assert (await reminders_service.get_prefs(running.bot.db, world.alice.id)).buddy_alert == 1
+
+
+async def test_a_reminder_planned_just_before_the_member_erased_everything_is_never_sent(
+    running, discord_double, world, clock
+):
+    from bot.services import meetings as meetings_service
+    from bot.services import privacy
+
+    meeting, _ = await setup_reminder(discord_double, world, running)
+    await setup_reminder(discord_double, world, running, user=world.bob)
+    await advance(running, clock, TUE_19 - timedelta(minutes=61))  # the bot's own timer stays a minute away
+    fresh = await meetings_service.meeting_by_id(running.bot.db, meeting.id)
+    at = TUE_19 - timedelta(minutes=60)
+    due, _ = await reminders_service.plan_meeting(running.bot.db, fresh, at)  # the plan is read first…
+    assert {d.user_id for d in due} == {world.alice.id, world.bob.id}
+    async with running.bot.db.transaction() as tx:  # …then Alice erases everything before the claim
+        await privacy.erase(tx, world.alice.id, running.bot.anon_secret)
+    await running.bot.get_cog("Nudges").deliver(due)
+    assert discord_double.dms_to(world.alice) == []
+    assert len(discord_double.dms_to(world.bob)) == 1
+    rows = await running.bot.db.fetchall("SELECT user_id FROM deliveries")
+    assert [r["user_id"] for r in rows] == [world.bob.id]  # no ledger row about someone who erased
