@@ -78,6 +78,23 @@ async def _send_to_dm_channel(bot: Any, user_id: int, message: dict[str, Any]) -
     return await channel.send(**message)
 
 
+async def open_dm_channel_ahead(bot: Any, user_id: int) -> None:
+    """Open the member's DM channel now (nothing is sent) and store its id, when they set up reminders.
+
+    Their first reminder then goes out at the busy minute as one request, not two: opening the channel is
+    done at a calm moment instead, once per member.
+    """
+    if await members_service.dm_channel_id(bot.db, user_id) is not None:
+        return
+    try:
+        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
+        channel = await user.create_dm()
+    except discord.HTTPException:
+        log.info("Could not open a DM channel ahead; the first reminder will open it")
+        return
+    await _remember(bot, user_id, channel.id)
+
+
 async def _remember(bot: Any, user_id: int, channel_id: int | None) -> None:
     # Only a shortcut for later DMs: failing to store it must not cost this DM.
     try:

@@ -16,6 +16,7 @@ from bot.services import groups as groups_service
 from bot.services import meetings as meetings_service
 from bot.services import members as members_service
 from bot.services import reminders as svc
+from cogs._dm import open_dm_channel_ahead, send_dm
 from cogs._meeting_ui import REPEAT_WORDS, timezone_autocomplete
 from cogs._reminder_ui import DYNAMIC_ITEMS, NudgeSettingButton, one_button, suggestion_view
 
@@ -102,6 +103,7 @@ class Reminders(commands.Cog):
                 "\n⚠️ Your DMs are closed to me at the moment: open them, then press the button in `/reminders list`."
             )
         await reply(interaction, text)
+        await open_dm_channel_ahead(self.bot, interaction.user.id)
 
     @reminders.command(name="list", description="Your reminders and settings")
     async def list_(self, interaction: discord.Interaction) -> None:
@@ -251,6 +253,7 @@ class Reminders(commands.Cog):
             )
         await self._replan_member(interaction.user.id)
         await reply(interaction, f"Done: I'll DM you {format_lead_time(lead)} before {name}. `/reminders` changes it.")
+        await open_dm_channel_ahead(self.bot, interaction.user.id)
 
     async def stop_for_meeting(self, interaction: discord.Interaction, meeting_id: int) -> None:
         meeting = await meetings_service.meeting_by_id(self.bot.db, meeting_id)
@@ -278,8 +281,6 @@ class Reminders(commands.Cog):
             await self._dms_reopened(interaction)
 
     async def _dms_reopened(self, interaction: discord.Interaction) -> None:
-        from cogs._dm import send_dm
-
         sent = await send_dm(
             self.bot,
             interaction.user.id,

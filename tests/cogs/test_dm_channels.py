@@ -54,3 +54,22 @@ async def test_nothing_is_stored_about_someone_the_bot_holds_nothing_about(runni
     assert await send_dm(running.bot, world.dan.id, content="hello") is not None
     assert await running.bot.db.fetchval("SELECT COUNT(*) FROM member_flags WHERE user_id = ?", (world.dan.id,)) == 0
     assert await members_service.dm_channel_id(running.bot.db, world.dan.id) is None
+
+
+async def test_setting_a_reminder_opens_the_dm_channel_ahead_so_the_reminder_is_one_request(
+    running, discord_double, world, clock
+):
+    from datetime import UTC, datetime
+
+    from tests.cogs.meeting_helpers import make_meeting
+
+    _, meeting = await make_meeting(discord_double, world, running)
+    reply = await discord_double.slash("reminders set", user=world.erin, meeting=str(meeting.id), before="1h")
+    assert "Done" in reply.text
+    await discord_double.wait_until(lambda: channel_opens(discord_double))
+    assert discord_double.dms_to(world.erin) == []  # opened, nothing sent
+    opened = len(channel_opens(discord_double))
+    clock.set(datetime(2026, 11, 3, 18, 0, tzinfo=UTC))  # an hour before Tuesday 19:00 in London
+    await running.bot.scheduler.idle()
+    assert len(discord_double.dms_to(world.erin)) == 1
+    assert len(channel_opens(discord_double)) == opened  # the reminder itself was a single request
