@@ -291,7 +291,9 @@ def _report(free: Outcome, limited: Outcome, limit: int) -> str:
         "The meeting is weekly and the fan-out is measured twice. The first week is every member's first DM, "
         "so each one opens the member's DM channel (two requests); the bot stores the channel's id, and from "
         "the next week on each DM is one request. The bare reference does the same in each row (opens the "
-        "channels, then sends to the known ids).\n\n"
+        "channels, then sends to the known ids). The reminders here are written straight into the database; "
+        "a member who sets one with `/reminders set` has their channel opened there and then, so in use the "
+        "first row only happens for reminders made before that (a database from an older version).\n\n"
         + table(
             (
                 "fan-out",
