@@ -180,6 +180,8 @@ class Nudges(commands.Cog):
         history = await svc.history(self.bot.db, guild_id, user_id, now)
         decision = nudging.evaluate(prefs.nudge_state, history, now, buddy_alert_consent=bool(prefs.buddy_alert))
         async with self.bot.db.transaction() as tx:
+            if not await svc.still_involved(tx, guild_id, user_id):
+                return  # erased (or stopped everything) since the reads above: nothing to send or keep
             await svc.save_state(tx, user_id, decision.state)
             sends = []
             anchor = int(now.timestamp())

@@ -503,6 +503,21 @@ async def involved_members(db: Database | Tx, meeting: Meeting) -> list[int]:
     return [r[0] for r in rows]
 
 
+async def still_involved(tx: Tx, guild_id: int, user_id: int) -> bool:
+    """Say whether the member still has reminders or RSVPs in this server (read inside the writing transaction).
+
+    A nudge is decided from reads made before its transaction; a member who erased their data in between
+    must get nothing, and no row about them may be written again.
+    """
+    row = await tx.fetchone(
+        "SELECT 1 FROM reminders WHERE user_id = ? AND guild_id = ?"
+        " UNION ALL SELECT 1 FROM rsvps r JOIN meetings m ON m.id = r.meeting_id WHERE r.user_id = ? AND m.guild_id = ?"
+        " LIMIT 1",
+        (user_id, guild_id, user_id, guild_id),
+    )
+    return row is not None
+
+
 async def pending_offers(db: Database | Tx) -> list[Prefs]:
     """Return members with an unanswered fading offer (their 7-day timer is rebuilt at start)."""
     names = ", ".join(f.name for f in fields(Prefs))

@@ -144,3 +144,21 @@ async def test_without_consent_the_buddy_hears_nothing(running, discord_double, 
     for week in range(3):
         await meeting_week(running, discord_double, clock, week, [])
     assert not any("asked me to let you know" in t for t in texts(discord_double, world.bob))
+
+
+async def test_a_nudge_decided_for_a_member_who_then_erased_everything_sends_and_keeps_nothing(
+    running, discord_double, world, clock
+):
+    from bot.services import privacy
+
+    _, meeting = await make_meeting(discord_double, world, running)
+    await discord_double.slash("reminders set", user=world.alice, meeting=str(meeting.id), before="1h")
+    await discord_double.slash("reminders style", user=world.alice, style="fading")
+    async with running.bot.db.transaction() as tx:
+        await privacy.erase(tx, world.alice.id, running.bot.anon_secret)
+    before = len(discord_double.dms_to(world.alice))
+    await running.bot.get_cog("Nudges").evaluate(world.guild.id, world.alice.id)  # as if decided a moment earlier
+    assert len(discord_double.dms_to(world.alice)) == before
+    for table in ("reminder_prefs", "deliveries"):
+        count = await running.bot.db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (world.alice.id,))
+        assert count == 0, table
