@@ -72,10 +72,16 @@ async def _send_to_dm_channel(bot: Any, user_id: int, message: dict[str, Any]) -
             # The stored channel is gone (or the member's account is): open it again below, or learn they left.
             log.info("A stored DM channel no longer works; opening it again")
             await _remember(bot, user_id, None)
+    channel = await _open_dm_channel(bot, user_id)
+    return await channel.send(**message)
+
+
+async def _open_dm_channel(bot: Any, user_id: int) -> discord.DMChannel:
+    """Open (or find in discord.py's cache) the member's DM channel, and store its id."""
     user = bot.get_user(user_id) or await bot.fetch_user(user_id)
     channel = await user.create_dm()
     await _remember(bot, user_id, channel.id)
-    return await channel.send(**message)
+    return channel
 
 
 async def open_dm_channel_ahead(bot: Any, user_id: int) -> None:
@@ -87,12 +93,9 @@ async def open_dm_channel_ahead(bot: Any, user_id: int) -> None:
     if await members_service.dm_channel_id(bot.db, user_id) is not None:
         return
     try:
-        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
-        channel = await user.create_dm()
+        await _open_dm_channel(bot, user_id)
     except discord.HTTPException:
         log.info("Could not open a DM channel ahead; the first reminder will open it")
-        return
-    await _remember(bot, user_id, channel.id)
 
 
 async def _remember(bot: Any, user_id: int, channel_id: int | None) -> None:
