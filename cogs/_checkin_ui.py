@@ -211,50 +211,46 @@ class ReachOutButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safet
         await interaction.client.get_cog("Safety").reach_out(interaction, self.guild_id)
 
 
-class ClaimButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safety:claim:(?P<id>[0-9]+)"):
+class _EscalationAction:
+    """What the escalation buttons share: an escalation id in the custom id, and a Safety cog method to call."""
+
+    LABEL: str
+    STYLE: discord.ButtonStyle
+    PREFIX: str
+    METHOD: str
+
+    def __init__(self, escalation_id: int, *, disabled: bool = False) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            discord.ui.Button(
+                label=self.LABEL, style=self.STYLE, custom_id=f"{self.PREFIX}:{escalation_id}", disabled=disabled
+            )
+        )
+        self.escalation_id = escalation_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(int(match["id"]))
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await getattr(interaction.client.get_cog("Safety"), self.METHOD)(interaction, self.escalation_id)
+
+
+class ClaimButton(
+    _EscalationAction, discord.ui.DynamicItem[discord.ui.Button], template=r"safety:claim:(?P<id>[0-9]+)"
+):
     """The "I'm on it" button: a helper takes a request for someone to reach out."""
 
-    def __init__(self, escalation_id: int, *, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="I'm on it",
-                style=discord.ButtonStyle.success,
-                custom_id=f"safety:claim:{escalation_id}",
-                disabled=disabled,
-            )
-        )
-        self.escalation_id = escalation_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
-        return cls(int(match["id"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.client.get_cog("Safety").claim(interaction, self.escalation_id)
+    LABEL, STYLE, PREFIX, METHOD = "I'm on it", discord.ButtonStyle.success, "safety:claim", "claim"
 
 
-class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button], template=r"safety:withdraw:(?P<id>[0-9]+)"):
+class WithdrawButton(
+    _EscalationAction, discord.ui.DynamicItem[discord.ui.Button], template=r"safety:withdraw:(?P<id>[0-9]+)"
+):
     """ "I'm OK for now": the member who asked takes the request back before anyone has picked it up."""
 
-    def __init__(self, escalation_id: int, *, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="I'm OK for now, cancel my request",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"safety:withdraw:{escalation_id}",
-                disabled=disabled,
-            )
-        )
-        self.escalation_id = escalation_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
-        return cls(int(match["id"]))
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.client.get_cog("Safety").withdraw(interaction, self.escalation_id)
+    LABEL, STYLE = "I'm OK for now, cancel my request", discord.ButtonStyle.secondary
+    PREFIX, METHOD = "safety:withdraw", "withdraw"
 
 
 class ReviewButton(
