@@ -10,7 +10,7 @@ import discord
 from bot.logic.timeparse import format_lead_time
 from bot.services.meetings import STATUS_LABELS, STATUSES, Occurrence
 from cogs._meeting_ui import RsvpButton, location
-from cogs._ui import CALM, Components, button_payload, guarded, when
+from cogs._ui import CALM, ChoiceButton, Components, button_payload, guarded, when
 
 
 def reminder_embed(occurrence: Occurrence, lead_minutes: int) -> discord.Embed:
@@ -77,54 +77,28 @@ class StopButton(discord.ui.DynamicItem[discord.ui.Button], template=r"remind:st
         await interaction.client.get_cog("Reminders").stop_for_meeting(interaction, self.meeting_id)
 
 
-class FadingButton(discord.ui.DynamicItem[discord.ui.Button], template=r"fade:(?P<answer>keep|fewer|none)"):
+class FadingButton(
+    ChoiceButton, discord.ui.DynamicItem[discord.ui.Button], template=r"fade:(?P<value>keep|fewer|none)"
+):
     """The member's answer to 'keep reminders, fewer, or none?'."""
 
+    PREFIX, COG, METHOD = "fade", "Nudges", "answer_fading"
     LABELS = {"keep": "Keep them", "fewer": "Fewer", "none": "None for now"}
-
-    def __init__(self, answer: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=self.LABELS[answer], style=discord.ButtonStyle.secondary, custom_id=f"fade:{answer}"
-            )
-        )
-        self.answer = answer
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
-        return cls(match["answer"])
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.client.get_cog("Nudges").answer_fading(interaction, self.answer)
 
 
 class NudgeSettingButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"nudge:(?P<action>welcome-off|all-back|dms-open)"
+    ChoiceButton,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"nudge:(?P<value>welcome-off|all-back|dms-open)",
 ):
     """One-click settings offered inside nudges: no more welcome-back notes, all reminders back, DMs reopened."""
 
+    PREFIX, COG, METHOD = "nudge", "Reminders", "nudge_setting"
     LABELS = {
         "welcome-off": "Don't send notes like this",
         "all-back": "Bring all my reminders back",
         "dms-open": "I've opened my DMs",
     }
-
-    def __init__(self, action: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=self.LABELS[action], style=discord.ButtonStyle.secondary, custom_id=f"nudge:{action}"
-            )
-        )
-        self.action = action
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
-        return cls(match["action"])
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.client.get_cog("Reminders").nudge_setting(interaction, self.action)
 
 
 DYNAMIC_ITEMS = (SuggestButton, StopButton, FadingButton, NudgeSettingButton)

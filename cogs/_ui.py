@@ -82,6 +82,36 @@ def button_payload(
     return payload
 
 
+class ChoiceButton:
+    """A DynamicItem button whose custom id is `PREFIX:value` and whose click calls `COG.METHOD(interaction, value)`.
+
+    Mix it in before `discord.ui.DynamicItem[discord.ui.Button]`, with a template whose group is `value`.
+    """
+
+    PREFIX: str
+    COG: str
+    METHOD: str
+    LABELS: dict[str, str]
+    STYLE = discord.ButtonStyle.secondary
+
+    def __init__(self, value: str) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            discord.ui.Button(label=self.LABELS[value], style=self.style_for(value), custom_id=f"{self.PREFIX}:{value}")
+        )
+        self.value = value
+
+    def style_for(self, value: str) -> discord.ButtonStyle:
+        return self.STYLE
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any):
+        return cls(match["value"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await getattr(interaction.client.get_cog(self.COG), self.METHOD)(interaction, self.value)
+
+
 class GuardedModal(discord.ui.Modal):
     """A modal whose errors get the same kind replies as commands."""
 

@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import logging
-import re
 from datetime import UTC, datetime, time, timedelta
 
 import discord
@@ -18,30 +17,23 @@ from bot.services import buddies as buddies_service
 from bot.services import groups as groups_service
 from bot.services import privacy as svc
 from cogs._checks import attach_setup_commands, detach_setup_commands, moderator_only
-from cogs._ui import guarded
+from cogs._ui import ChoiceButton
 
 log = logging.getLogger(__name__)
 DAILY_AT = time(3, 30)  # UTC: a quiet hour for most servers
 PRIVACY_DOC = "docs/privacy.md"
 
 
-class EraseButton(discord.ui.DynamicItem[discord.ui.Button], template=r"mydata:(?P<action>erase|erase-posts|cancel)"):
+class EraseButton(
+    ChoiceButton, discord.ui.DynamicItem[discord.ui.Button], template=r"mydata:(?P<value>erase|erase-posts|cancel)"
+):
     """The confirm buttons of /mydata delete."""
 
+    PREFIX, COG, METHOD = "mydata", "Privacy", "confirm"
     LABELS = {"erase": "Erase my data", "erase-posts": "Erase, and remove my anonymous posts", "cancel": "Cancel"}
 
-    def __init__(self, action: str) -> None:
-        style = discord.ButtonStyle.secondary if action == "cancel" else discord.ButtonStyle.danger
-        super().__init__(discord.ui.Button(label=self.LABELS[action], style=style, custom_id=f"mydata:{action}"))
-        self.action = action
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
-        return cls(match["action"])
-
-    @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.client.get_cog("Privacy").confirm(interaction, self.action)
+    def style_for(self, value: str) -> discord.ButtonStyle:
+        return discord.ButtonStyle.secondary if value == "cancel" else discord.ButtonStyle.danger
 
 
 class Privacy(commands.Cog):
