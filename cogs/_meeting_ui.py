@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -123,16 +124,19 @@ def rsvp_view(meeting_id: int, occurrence: str = "n", *, prefix: str = "") -> di
 
 def upcoming_view(occurrences: Sequence[Occurrence]) -> discord.ui.View:
     """One row of RSVP buttons per listed date, numbered like the list."""
-    return Components(
-        [
-            [
-                RsvpButton.payload(
-                    occ.meeting.id, str(occ.key), status, f"{number} · {meetings_service.STATUS_LABELS[status]}"
-                )
-                for status in meetings_service.STATUSES
-            ]
-            for number, occ in enumerate(occurrences[:5], start=1)
-        ]
+    return Components(_upcoming_rows(tuple((occ.meeting.id, occ.key) for occ in occurrences[:5])))
+
+
+@functools.lru_cache(maxsize=1024)
+def _upcoming_rows(listed: tuple[tuple[int, int], ...]) -> tuple[tuple[dict, ...], ...]:
+    # Every member listing the same dates gets the same buttons (their answers are in the text, not here), so
+    # the payloads are made once. Nothing changes a payload after it is made (discord.py only serialises it).
+    return tuple(
+        tuple(
+            RsvpButton.payload(meeting_id, str(key), status, f"{number} · {meetings_service.STATUS_LABELS[status]}")
+            for status in meetings_service.STATUSES
+        )
+        for number, (meeting_id, key) in enumerate(listed, start=1)
     )
 
 

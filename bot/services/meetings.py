@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -67,18 +66,20 @@ class Occurrence:
     start: datetime
     skipped: bool = False
 
-    @property
+    # Worked out once: listing meetings compares and names the same occurrences many times over.
+    @functools.cached_property
     def key(self) -> int:
         """The occurrence's name in the database: its UTC start in epoch seconds."""
         return int(self.start.timestamp())
 
-    @property
+    @functools.cached_property
     def end(self) -> datetime:
         return self.start + self.meeting.duration
 
 
 _NAMES = tuple(f.name for f in fields(Meeting))
 _COLUMNS = ", ".join(_NAMES)
+_M_COLUMNS = ", ".join(f"m.{name}" for name in _NAMES)
 
 
 def _meeting(row: Any) -> Meeting:
@@ -243,34 +244,15 @@ def expand(
     skipped: dict[int, str],
     *,
     include_ended: bool = False,
-    memo: bool = False,
 ) -> list[Occurrence]:
     """Return the meeting's occurrences starting in [after, before), marking skipped ones.
 
-    An ended series has none, unless `include_ended` asks for its history. `memo` keeps the series' starts
-    for the day: for commands that list the same meetings again and again, not for one pass over all of them.
+    An ended series has none, unless `include_ended` asks for its history.
     """
     if not meeting.active and not include_ended:
         return []
-    starts = _starts(meeting.series, after, before) if memo else recurrence.occurrences(meeting.series, after, before)
+    starts = recurrence.occurrences(meeting.series, after, before)
     return [Occurrence(meeting, start, int(start.timestamp()) in skipped) for start in starts]
-
-
-def _starts(series: Series, after: datetime, before: datetime) -> list[datetime]:
-    """`recurrence.occurrences`, worked out once a day for a series when the window is a few weeks."""
-    span = before - after
-    if span > timedelta(days=31) or span <= timedelta(0):
-        return recurrence.occurrences(series, after, before)
-    starts = _starts_near(series, after.astimezone(UTC).date(), math.ceil(span / timedelta(days=1)))
-    return [s for s in starts if after <= s < before]
-
-
-@functools.lru_cache(maxsize=8192)
-def _starts_near(series: Series, day: date, span_days: int) -> tuple[datetime, ...]:
-    # /meetings, autocomplete and the reminders expand the same series again and again with `now` moving
-    # by seconds; the starts from the day before `day` to the day after the span cover every such window.
-    lower = datetime.combine(day, time(), UTC) - timedelta(days=1)
-    return tuple(recurrence.occurrences(series, lower, lower + timedelta(days=span_days + 2)))
 
 
 async def next_occurrence(db: Database | Tx, meeting: Meeting, after: datetime) -> Occurrence | None:
@@ -306,7 +288,7 @@ async def active_meetings(
         where.append(f"m.group_id IN ({', '.join('?' for _ in ids)})")
         params += ids
     sql = (
-        f"SELECT {', '.join('m.' + f.name for f in fields(Meeting))} FROM meetings m JOIN groups g ON g.id = m.group_id"
+        f"SELECT {_M_COLUMNS} FROM meetings m JOIN groups g ON g.id = m.group_id"
         f" WHERE {' AND '.join(where)} ORDER BY m.id"
     )
 
@@ -321,25 +303,43 @@ async def active_meetings(
 async def upcoming(
     db: Database | Tx, meetings: Sequence[Meeting], now: datetime, days: int = UPCOMING_DAYS
 ) -> list[Occurrence]:
-    """Return the not-skipped occurrences of `meetings` in the next `days` days, soonest first."""
-    return upcoming_with(meetings, now, await skipped_keys(db, [m.id for m in meetings]), days, memo=True)
+    """Return the not-skipped occurrences of `meetings` in the next `days` days, soonest first.
+
+    `/meetings`, autocomplete and `/group list` ask this for the same meetings again and again with `now` moving
+    by seconds, so the dates any `now` of the same UTC day could show are worked out once and kept, under the
+    meetings themselves (a meeting changed is another key) until a skip is written.
+    """
+    if not meetings:
+        return []
+    day = now.astimezone(UTC).date()
+
+    async def load() -> tuple[Occurrence, ...]:
+        midnight = datetime.combine(day, time(), UTC)
+        skipped = await skipped_keys(db, [m.id for m in meetings])
+        return tuple(_upcoming_between(meetings, midnight, midnight + timedelta(days=1), skipped, days))
+
+    candidates = await cached_read(db, ("upcoming", tuple(meetings), day, days), ("meeting_skips",), load)
+    before = now + timedelta(days=days)
+    return [o for o in candidates if o.end > now and o.start < before]
 
 
 def upcoming_with(
-    meetings: Sequence[Meeting],
-    now: datetime,
-    skipped: dict[int, dict[int, str]],
-    days: int = UPCOMING_DAYS,
-    *,
-    memo: bool = False,
+    meetings: Sequence[Meeting], now: datetime, skipped: dict[int, dict[int, str]], days: int = UPCOMING_DAYS
 ) -> list[Occurrence]:
     """`upcoming`, with the skipped dates already read (`skipped_keys`)."""
     before = now + timedelta(days=days)
+    return [o for o in _upcoming_between(meetings, now, now, skipped, days) if o.end > now and o.start < before]
+
+
+def _upcoming_between(
+    meetings: Sequence[Meeting], first: datetime, last: datetime, skipped: dict[int, dict[int, str]], days: int
+) -> list[Occurrence]:
+    """The not-skipped occurrences `upcoming` could list for any `now` in [first, last], soonest first."""
     found = [
         occ
         for meeting in meetings
-        for occ in expand(meeting, now - meeting.duration, before, skipped[meeting.id], memo=memo)
-        if not occ.skipped and occ.end > now
+        for occ in expand(meeting, first - meeting.duration, last + timedelta(days=days), skipped[meeting.id])
+        if not occ.skipped
     ]
     return sorted(found, key=lambda o: (o.start, o.meeting.id))
 
