@@ -117,9 +117,9 @@ async def test_writes_at_the_same_moment_commit_together_and_fail_alone(db, monk
     batches = []
     real = bot.db._apply_writes
 
-    def counting(conn, batch):
+    def counting(conn, batch, **options):
         batches.append(len(batch))
-        return real(conn, batch)
+        return real(conn, batch, **options)
 
     monkeypatch.setattr(bot.db, "_apply_writes", counting)
     values = [*range(40), 5]  # the last repeats 5: a UNIQUE violation of its own
@@ -132,6 +132,72 @@ async def test_writes_at_the_same_moment_commit_together_and_fail_alone(db, monk
     assert await db.fetchval("SELECT COUNT(*) FROM a") == 40
     assert sum(batches) == 41 and len(batches) < 41  # fewer transactions than writes
     assert [tuple(r) for r in await db.write("INSERT INTO a (x) VALUES (?) RETURNING x", (100,))] == [(100,)]
+
+
+async def test_a_lone_write_commits_on_the_event_loop_without_a_trip_to_the_writers_thread(db, monkeypatch):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    import bot.db
+
+    trips = []
+    real = bot.db._in_thread
+    monkeypatch.setattr(bot.db, "_in_thread", lambda conn, fn, *args: trips.append(fn) or real(conn, fn, *args))
+    assert [tuple(r) for r in await db.write("INSERT INTO a VALUES (?) RETURNING x", (1,))] == [(1,)]
+    assert trips == []
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 1  # committed: the reader's connection sees it
+
+
+async def test_writes_wait_for_an_open_transaction_and_then_commit_together(db, monkeypatch):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    import bot.db
+
+    batches = []
+    real = bot.db._apply_writes
+
+    def counting(conn, batch, **options):
+        batches.append(len(batch))
+        return real(conn, batch, **options)
+
+    monkeypatch.setattr(bot.db, "_apply_writes", counting)
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO a VALUES (0)")
+        writes = [asyncio.create_task(db.write("INSERT INTO a VALUES (?)", (x,))) for x in range(1, 31)]
+        await asyncio.sleep(0.05)
+        assert not any(w.done() for w in writes)  # not inside our transaction, not beside it
+    await asyncio.gather(*writes)
+    assert [r[0] for r in await db.fetchall("SELECT x FROM a ORDER BY rowid")] == list(range(31))
+    assert sum(batches) == 30 and len(batches) < 30
+
+
+async def test_a_write_while_another_process_holds_the_lock_waits_without_stopping_the_bot(db, tmp_path):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    other = sqlite3.connect(tmp_path / "t.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO a VALUES (1)")
+    write = asyncio.create_task(db.write("INSERT INTO a VALUES (2)"))
+    loop = asyncio.get_running_loop()
+    gaps, last = [], loop.time()
+    for _ in range(10):  # the loop keeps turning while the write waits for the lock (SQLite's wait is 5 s)
+        await asyncio.sleep(0.01)
+        gaps.append(loop.time() - last)
+        last = loop.time()
+    assert max(gaps) < 1 and not write.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(write, 5)
+    assert [r[0] for r in await db.fetchall("SELECT x FROM a ORDER BY rowid")] == [1, 2]
+
+
+async def test_writes_on_the_event_loop_are_checkpointed_into_the_database_file(db, tmp_path, monkeypatch):
+    import bot.db
+
+    monkeypatch.setattr(bot.db, "CHECKPOINT_EVERY", 5)
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x TEXT);")])
+    before = (tmp_path / "t.sqlite3").stat().st_size
+    for _ in range(5):
+        await db.write("INSERT INTO a VALUES (?)", ("x" * 3000,))
+    assert db._checkpointing is not None
+    await db._checkpointing
+    assert (tmp_path / "t.sqlite3").stat().st_size >= before + 5 * 3000  # the rows are in the file, not only the WAL
 
 
 async def test_backup_is_a_consistent_copy(db, tmp_path):
