@@ -56,6 +56,39 @@ async def test_skipped_dates_vanish_from_upcoming_and_next(db, clock):
             await svc.skip(tx, meeting, date(2026, 11, 4), None, clock.now())
 
 
+async def test_upcoming_kept_for_the_day_lists_what_a_fresh_expansion_lists_at_every_moment(db, clock):
+    # Two weekly series, one long enough to still be on when the next UTC day begins, and a skip that
+    # arrives on the day its date is listed: at every moment over ten days (each 37 minutes, crossing
+    # midnights and the DST change) the kept answer must equal working it out afresh.
+    weekly = await make(db, clock, start="2026-10-30T23:30", duration_minutes=120)
+    async with db.transaction() as tx:
+        late = await svc.create_meeting(
+            tx, guild_id=GUILD, group_id=weekly.group_id, title="Late", start_local=datetime(2026, 10, 31, 22, 0),
+            timezone="Europe/London", repeat="weekly", organiser_id=9, now=clock.now(),
+        )  # fmt: skip
+    meetings = [weekly, late]
+    moment = datetime(2026, 10, 29, 0, 5, tzinfo=UTC)
+    for step in range(10 * 24 * 60 // 37):
+        now = moment + timedelta(minutes=37 * step)
+        if step == 60:  # Friday 13:05 UTC: that evening's meeting (listed since Monday) is called off
+            async with db.transaction() as tx:
+                await svc.skip(tx, weekly, date(2026, 10, 30), None, now)
+        kept = await svc.upcoming(db, meetings, now, days=7)
+        fresh = svc.upcoming_with(meetings, now, await svc.skipped_keys(db, [m.id for m in meetings]), days=7)
+        assert [(o.meeting.id, o.start) for o in kept] == [(o.meeting.id, o.start) for o in fresh], now
+        assert all(o.end > now and o.start < now + timedelta(days=7) for o in kept)
+
+
+async def test_a_changed_meeting_is_listed_with_its_change_at_once(db, clock):
+    meeting = await make(db, clock)
+    now = clock.now()
+    before = await svc.upcoming(db, [meeting], now)
+    async with db.transaction() as tx:
+        moved = await svc.update(tx, meeting, start_local="2026-11-03T20:00")
+    after = await svc.upcoming(db, [moved], now)
+    assert [o.start - timedelta(hours=1) for o in after] == [o.start for o in before]
+
+
 async def test_an_occurrence_rsvp_overrides_the_series_answer(db, clock):
     meeting = await make(db, clock)
     first, second = [o.key for o in await svc.upcoming(db, [meeting], clock.now(), days=14)]
