@@ -29,9 +29,11 @@ _WRITTEN_TABLE = re.compile(
 )
 # How many results `Database.cached` keeps (the oldest go first): per-member reads of a large server.
 READ_CACHE_SIZE = 20_000
-# Writes committed on the event loop (see `Database.write`) never checkpoint there; one is started on the
-# reader's thread after this many of their transactions.
+# The WAL is copied into the database file (a checkpoint, on the writer's thread) after this many commits.
 CHECKPOINT_EVERY = 200
+# At most this many writes are committed in one go on the event loop (see `Database.write`).
+HERE_BATCH_MAX = 64
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 _READS = re.compile(r"^\s*(?:SELECT|PRAGMA|VALUES)\b", re.IGNORECASE)
@@ -152,11 +154,21 @@ def _apply_writes(
         for sql, params, read in batch:
             try:
                 rows = conn.execute(sql, params).fetchall()
-                outcomes.append(rows if read is None else (rows, conn.execute(*read).fetchall()))
             except Exception as exc:  # a bad parameter (say an int too large) fails its own statement only
                 if not conn.in_transaction:
                     raise
                 outcomes.append(exc)
+                continue
+            if read is None:
+                outcomes.append(rows)
+                continue
+            try:
+                seen = conn.execute(*read).fetchall()
+            except Exception:  # the write stands: its caller is told it has no read (None), not that it failed
+                if not conn.in_transaction:
+                    raise
+                seen = None
+            outcomes.append((rows, seen))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -165,8 +177,10 @@ def _apply_writes(
     return outcomes
 
 
-def _checkpoint(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+def _checkpoint(conn: sqlite3.Connection) -> bool:
+    """Copy the WAL into the database file as far as readers allow; say whether all of it was."""
+    busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return busy == 0 and frames == copied
 
 
 class _Queries:
@@ -289,20 +303,27 @@ class Database(_Queries):
         self._flusher: asyncio.Task | None = None
         self._here: sqlite3.Connection | None = None  # the event loop's own connection, for `write`
         self._here_due = False  # a call to `_write_here` is scheduled
-        self._here_batches = 0
+        # The next write restarts the WAL (it was all checkpointed, or is new), which syncs its header to disk:
+        # that write goes to the writer's thread, never on the loop.
+        self._restart_due = True
+        self._commits = 0
         self._checkpointing: asyncio.Future | None = None
+        self._closing = False
 
     async def connect(self) -> None:
         """Open both connections and set the pragmas."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._open()
         await self._pragma(self._writer, "PRAGMA journal_mode=WAL")
+        # Checkpoints are ours (`_committed`): one run by a commit could fall on the loop's connection.
+        await self._pragma(self._writer, "PRAGMA wal_autocheckpoint=0")
         self._conn = await self._open()
-        self._here = sqlite3.connect(self.path, isolation_level=None)
+        # The loop's connection never waits for a lock (timeout 0) nor checkpoints: it must not stop the bot.
+        self._here = sqlite3.connect(self.path, timeout=0, isolation_level=None)
         self._here.row_factory = sqlite3.Row
-        # Never wait for a lock or checkpoint here: that would stop the whole bot (see `write`).
-        for pragma in ("busy_timeout=0", "foreign_keys=ON", "synchronous=NORMAL", "wal_autocheckpoint=0"):
+        for pragma in ("foreign_keys=ON", "synchronous=NORMAL", "wal_autocheckpoint=0"):
             self._here.execute(f"PRAGMA {pragma}").fetchall()
+        self._restart_due, self._closing = True, False
         await self._load_cascades()
 
     async def _load_cascades(self) -> None:
@@ -385,16 +406,15 @@ class Database(_Queries):
             await cursor.fetchall()
 
     async def close(self) -> None:
-        """Finish the queued writes, then close the connections."""
+        """Finish the queued writes, then close the connections (later writes are refused)."""
+        self._closing = True
         if self._queued and self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
         if self._checkpointing is not None:
             await asyncio.gather(self._checkpointing, return_exceptions=True)
-        if self._here is not None:
-            self._here.close()
-            self._here = None
+        self._drop_here()
         for conn in (getattr(self, "_conn", None), self._writer):
             if conn is not None:
                 await conn.close()
@@ -419,6 +439,8 @@ class Database(_Queries):
             else:
                 if tx.begun:
                     _, cancelled = await self._to_the_end(_finish, "COMMIT")
+                    if tx.written:
+                        self._committed(on_loop=False)
             finally:
                 # After COMMIT (or ROLLBACK), never before: a read in between would keep the old rows as new.
                 self._written(tx.written)
@@ -450,28 +472,35 @@ class Database(_Queries):
 
         Meant for a statement that changes a row or a few (a check-in, a delivery mark), not for a sweep.
         When the writer is free, the writes asked for in one turn of the event loop are committed together
-        right there, on the loop's own connection: SQLite commits such a transaction in 20–40 µs here
-        (WAL, synchronous=NORMAL, no fsync), while a trip to aiosqlite's thread and back costs 300 µs or more
-        of waiting and about 100 µs of CPU on a small cloud machine (bench/interactions.py). That connection
-        never waits: it neither waits for a lock (busy_timeout 0) nor checkpoints (a checkpoint is started on
-        the reader's thread every CHECKPOINT_EVERY transactions). When a transaction of ours is open, or
-        another process holds the write lock, the writes go to the writer's thread instead, where those that
-        arrive together share one transaction (group commit). Either way each statement succeeds or fails on
-        its own (see `_apply_writes`) and the call returns only after its transaction has committed.
+        right there, on the loop's own connection (up to HERE_BATCH_MAX at a time): SQLite commits such a
+        transaction in 20–40 µs here (WAL, synchronous=NORMAL: no fsync), while a trip to aiosqlite's thread
+        and back costs 300 µs or more of waiting and about 100 µs of CPU on a small cloud machine
+        (bench/interactions.py). Nothing on that connection may wait, so it never waits for a lock
+        (timeout 0), never checkpoints, and leaves the one write that restarts the WAL after a checkpoint
+        (which syncs the WAL's header) to the writer's thread. When a transaction of ours is open, another
+        process holds the write lock, or the WAL is due to restart, the writes go to the writer's thread
+        instead, where those that arrive together share one transaction (group commit). Either way each
+        statement succeeds or fails on its own (see `_apply_writes`) and the call returns only after its
+        transaction has committed.
         """
         written_table(sql)  # refuse, before it runs, a statement whose table cannot be told
         return await self._enqueue(_Write(sql, tuple(params), asyncio.get_running_loop().create_future()))
 
     async def write_then_read(
         self, sql: str, params: Sequence[Any], read_sql: str, read_params: Sequence[Any] = ()
-    ) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
-        """`write`, then a small query that sees the write, in the same transaction: (the write's rows, the query's)."""
+    ) -> tuple[list[sqlite3.Row], list[sqlite3.Row] | None]:
+        """`write`, then a small query that sees the write, in the same transaction: (the write's rows, the query's).
+
+        Should the query fail, the write stands and the query's rows are None (read again if they are needed).
+        """
         written_table(sql)
         done = asyncio.get_running_loop().create_future()
         return await self._enqueue(_Write(sql, tuple(params), done, (read_sql, tuple(read_params))))
 
     async def _enqueue(self, write: _Write) -> Any:
         assert self._writer is not None, "Database.connect() first"
+        if self._closing:
+            raise DatabaseError("The database is closing; the change was not made.")
         self._queued.append(write)
         if self._flusher is None and not self._here_due:
             # Not at once: the writes of everything else running in this turn of the loop join this one.
@@ -480,38 +509,69 @@ class Database(_Queries):
         return await write.done
 
     def _write_here(self) -> None:
-        """Commit the queued writes on the loop's connection, or hand them to the writer's thread."""
+        """Commit queued writes on the loop's connection, or hand them to the writer's thread."""
         self._here_due = False
         if not self._queued or self._flusher is not None:
             return
-        if self._here is None or self._write_lock.locked() or not self._begin_here():
+        if self._here is None or self._restart_due or self._write_lock.locked() or not self._begin_here():
             self._flusher = asyncio.create_task(self._flush())
             return
-        batch, self._queued = self._queued, []
+        here = self._here
+        batch, self._queued = self._queued[:HERE_BATCH_MAX], self._queued[HERE_BATCH_MAX:]
         try:
-            outcomes = _apply_writes(self._here, [(w.sql, w.params, w.read) for w in batch], begun=True)
+            outcomes = _apply_writes(here, [(w.sql, w.params, w.read) for w in batch], begun=True)
         except Exception as exc:  # the transaction failed as a whole: every write in it failed
             outcomes = [exc] * len(batch)
+            if here.in_transaction:  # not even rolled back: this connection is of no more use
+                log.error("The event loop's database connection failed; writes go to the writer's thread")
+                self._drop_here()
+        except BaseException:  # KeyboardInterrupt, SystemExit: nobody waits for ever, and it goes on up
+            for w in batch:
+                w.done.cancel()
+            raise
         finally:
             self._written({t for w in batch if (t := written_table(w.sql)) is not None})
         _settle(batch, outcomes)
-        self._here_batches += 1
-        if self._here_batches % CHECKPOINT_EVERY == 0 and self._checkpointing is None:
-            self._checkpointing = asyncio.ensure_future(self._checkpoint())
+        self._committed(on_loop=True)
+        if self._queued and not self._here_due:  # more than one batch's worth: the rest on the next turn
+            self._here_due = True
+            asyncio.get_running_loop().call_soon(self._write_here)
 
     def _begin_here(self) -> bool:
         """Take SQLite's write lock on the loop's connection if it is free this instant; say whether it was."""
         assert self._here is not None
         try:
             self._here.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error:  # locked by another process (or anything else): the writer's thread waits for it
-            return False
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _BUSY:
+                log.error("The event loop's database connection failed; writes go to the writer's thread")
+                self._drop_here()
+            return False  # locked by another process: the writer's thread waits for it
         return True
 
+    def _drop_here(self) -> None:
+        if self._here is not None:
+            self._here.close()
+            self._here = None
+
+    def _committed(self, *, on_loop: bool) -> None:
+        """Count a commit; start a checkpoint every CHECKPOINT_EVERY of them."""
+        if not on_loop:
+            self._restart_due = False  # the writer's thread wrote, so it restarted the WAL if it was due
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0 and self._checkpointing is None and not self._closing:
+            self._checkpointing = asyncio.ensure_future(self._checkpoint())
+
     async def _checkpoint(self) -> None:
+        """Checkpoint on the writer's thread, holding our write lock (reads go on; writes wait for it)."""
         try:
-            await _in_thread(self._conn, _checkpoint)
-        except Exception:  # the next one, or the writer's own, will do it
+            async with self._write_lock:
+                complete, cancelled = await self._to_the_end(_checkpoint)
+                if complete:
+                    self._restart_due = True
+            if cancelled:
+                raise asyncio.CancelledError
+        except Exception:  # the next one will try again
             log.warning("A WAL checkpoint failed; the next one will try again", exc_info=True)
         finally:
             self._checkpointing = None
@@ -532,6 +592,7 @@ class Database(_Queries):
                         self._written({t for w in batch if (t := written_table(w.sql)) is not None})
                 _settle(batch, outcomes)
                 batch = []
+                self._committed(on_loop=False)
                 if cancelled:
                     raise asyncio.CancelledError
         finally:
@@ -588,6 +649,7 @@ class Database(_Queries):
                 applied.append(migration.version)
         if applied:
             self._reads.clear()
+            self._committed(on_loop=False)
             await self._load_cascades()
         return applied
 

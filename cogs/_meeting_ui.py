@@ -124,13 +124,14 @@ def rsvp_view(meeting_id: int, occurrence: str = "n", *, prefix: str = "") -> di
 
 def upcoming_view(occurrences: Sequence[Occurrence]) -> discord.ui.View:
     """One row of RSVP buttons per listed date, numbered like the list."""
-    return Components(_upcoming_rows(tuple((occ.meeting.id, occ.key) for occ in occurrences[:5])))
+    rows = _upcoming_rows(tuple((occ.meeting.id, occ.key) for occ in occurrences[:5]))
+    return Components([[dict(button) for button in row] for row in rows])  # each message its own copies
 
 
 @functools.lru_cache(maxsize=1024)
 def _upcoming_rows(listed: tuple[tuple[int, int], ...]) -> tuple[tuple[dict, ...], ...]:
     # Every member listing the same dates gets the same buttons (their answers are in the text, not here), so
-    # the payloads are made once. Nothing changes a payload after it is made (discord.py only serialises it).
+    # the payloads are made once (and copied for each message).
     return tuple(
         tuple(
             RsvpButton.payload(meeting_id, str(key), status, f"{number} · {meetings_service.STATUS_LABELS[status]}")

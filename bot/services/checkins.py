@@ -169,6 +169,8 @@ async def record_checkin_with_trend(
     sql, params = entry.insert()
     trend = _points_query(entry.guild_id, entry.user_id, author_key, since)
     [row], points = await db.write_then_read(sql, params, *trend)
+    if points is None:  # saved, but the trend could not be read with it
+        points = await db.fetchall(*trend)
     return Checkin(**dict(row)), [(r["at"], r["mood"]) for r in points]
 
 

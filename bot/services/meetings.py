@@ -301,16 +301,19 @@ async def active_meetings(
 
 
 async def upcoming(
-    db: Database | Tx, meetings: Sequence[Meeting], now: datetime, days: int = UPCOMING_DAYS
+    db: Database | Tx, meetings: Sequence[Meeting], now: datetime, days: int = UPCOMING_DAYS, *, keep: bool = True
 ) -> list[Occurrence]:
     """Return the not-skipped occurrences of `meetings` in the next `days` days, soonest first.
 
     `/meetings`, autocomplete and `/group list` ask this for the same meetings again and again with `now` moving
     by seconds, so the dates any `now` of the same UTC day could show are worked out once and kept, under the
-    meetings themselves (a meeting changed is another key) until a skip is written.
+    meetings themselves (a meeting changed is another key) until a skip is written. `keep=False` for a caller
+    that asks once in a while about one meeting (the reminders' planning), so as not to crowd the cache.
     """
     if not meetings:
         return []
+    if not keep:
+        return upcoming_with(meetings, now, await skipped_keys(db, [m.id for m in meetings]), days)
     day = now.astimezone(UTC).date()
 
     async def load() -> tuple[Occurrence, ...]:

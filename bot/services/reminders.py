@@ -228,7 +228,8 @@ async def plan_meeting(db: Database | Tx, meeting: Meeting, now: datetime) -> tu
     leads: dict[int, set[int]] = {}
     for r in rows:
         leads.setdefault(r["user_id"], set()).add(r["lead_minutes"])
-    occurrences = [o for o in await meetings_service.upcoming(db, [meeting], now, days=HORIZON.days) if o.start > now]
+    ahead = await meetings_service.upcoming(db, [meeting], now, days=HORIZON.days, keep=False)
+    occurrences = [o for o in ahead if o.start > now]
     if not occurrences:
         return [], None
     answers: dict[int, dict[int, str]] = {}

@@ -141,9 +141,87 @@ async def test_a_lone_write_commits_on_the_event_loop_without_a_trip_to_the_writ
     trips = []
     real = bot.db._in_thread
     monkeypatch.setattr(bot.db, "_in_thread", lambda conn, fn, *args: trips.append(fn) or real(conn, fn, *args))
+    await db.write("INSERT INTO a VALUES (?)", (0,))  # the migration started the WAL: this one is on the loop
     assert [tuple(r) for r in await db.write("INSERT INTO a VALUES (?) RETURNING x", (1,))] == [(1,)]
     assert trips == []
-    assert await db.fetchval("SELECT COUNT(*) FROM a") == 1  # committed: the reader's connection sees it
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 2  # committed: the reader's connection sees it
+
+
+async def test_the_write_after_a_complete_checkpoint_restarts_the_wal_off_the_event_loop(db, monkeypatch):
+    # Restarting the WAL syncs its header to disk: that must not happen on the loop's connection.
+    import bot.db
+
+    monkeypatch.setattr(bot.db, "CHECKPOINT_EVERY", 3)
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    where = []
+    real = bot.db._apply_writes
+
+    def noting(conn, batch, **options):
+        where.append("loop" if options.get("begun") else "thread")
+        return real(conn, batch, **options)
+
+    monkeypatch.setattr(bot.db, "_apply_writes", noting)
+    for x in range(8):
+        await db.write("INSERT INTO a VALUES (?)", (x,))
+        if db._checkpointing is not None:
+            await db._checkpointing
+    # The migration (commit 1) started the WAL; after each complete checkpoint (every 3 commits), the next
+    # write goes to the thread.
+    assert where == ["loop", "loop", "thread", "loop", "loop", "thread", "loop", "loop"]
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 8
+
+
+async def test_many_writes_in_one_turn_are_committed_in_bounded_batches(db, monkeypatch):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    await db.write("INSERT INTO a VALUES (0)")
+    import bot.db
+
+    batches = []
+    real = bot.db._apply_writes
+
+    def counting(conn, batch, **options):
+        batches.append(len(batch))
+        return real(conn, batch, **options)
+
+    monkeypatch.setattr(bot.db, "_apply_writes", counting)
+    await asyncio.gather(*(db.write("INSERT INTO a VALUES (?)", (x,)) for x in range(1, 201)))
+    assert sum(batches) == 200 and max(batches) <= bot.db.HERE_BATCH_MAX
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 201
+
+
+async def test_a_broken_event_loop_connection_is_dropped_and_writes_go_on_through_the_thread(db, caplog):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    await db.write("INSERT INTO a VALUES (0)")
+    db._here.close()  # as if it failed for good (an I/O error, say)
+    await db.write("INSERT INTO a VALUES (1)")
+    await db.write("INSERT INTO a VALUES (2)")
+    assert db._here is None and "writes go to the writer's thread" in caplog.text
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 3
+
+
+async def test_a_write_whose_read_fails_still_stands_and_says_it_has_no_read(db):
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    rows, seen = await db.write_then_read("INSERT INTO a VALUES (?) RETURNING x", (1,), "SELECT nope FROM a")
+    assert [tuple(r) for r in rows] == [(1,)] and seen is None
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 1
+
+
+async def test_a_write_while_the_database_closes_is_refused_not_lost_silently(tmp_path):
+    database = Database(tmp_path / "c.sqlite3")
+    await database.connect()
+    await database.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    first = asyncio.create_task(database.write("INSERT INTO a VALUES (1)"))
+    await asyncio.sleep(0)
+    closing = asyncio.create_task(database.close())
+    await asyncio.sleep(0)
+    with pytest.raises(DatabaseError, match="closing"):
+        await database.write("INSERT INTO a VALUES (2)")
+    await closing
+    await first  # queued before the close began: written
+    again = Database(tmp_path / "c.sqlite3")
+    await again.connect()
+    assert await again.fetchval("SELECT COUNT(*) FROM a") == 1
+    await again.close()
 
 
 async def test_writes_wait_for_an_open_transaction_and_then_commit_together(db, monkeypatch):
@@ -193,9 +271,9 @@ async def test_writes_on_the_event_loop_are_checkpointed_into_the_database_file(
     monkeypatch.setattr(bot.db, "CHECKPOINT_EVERY", 5)
     await db.migrate([Migration(1, "a", "CREATE TABLE a (x TEXT);")])
     before = (tmp_path / "t.sqlite3").stat().st_size
-    for _ in range(5):
+    for _ in range(4):
         await db.write("INSERT INTO a VALUES (?)", ("x" * 3000,))
-    assert db._checkpointing is not None
+    assert db._checkpointing is not None  # the migration was the first of five commits
     await db._checkpointing
     assert (tmp_path / "t.sqlite3").stat().st_size >= before + 5 * 3000  # the rows are in the file, not only the WAL
 

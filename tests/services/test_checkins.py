@@ -238,3 +238,20 @@ async def test_replies_are_anonymous_posts_under_their_parent(db, clock):
         with pytest.raises(UserError, match="empty"):
             await svc.enqueue_reply(tx, parent=parent, author_key=key, alias=alias, text="   ", now=clock.now())
     assert (reply.parent_id, reply.note, reply.mood, reply.is_reply) == (parent.id, "hang in there", None, True)
+
+
+async def test_a_check_in_whose_trend_could_not_be_read_with_it_is_saved_and_its_trend_read_after(db, clock):
+    await svc.record_checkin(db, guild_id=1, user_id=5, mood=2, share="private", now=clock.now() - timedelta(days=1))
+    real = db.write_then_read
+
+    async def write_without_read(*args):
+        rows, _ = await real(*args)
+        return rows, None  # as when the read in the same transaction failed
+
+    db.write_then_read = write_without_read
+    entry = svc.NewCheckin(1, 5, 4, "private", clock.now(), None, None, None)
+    week_ago = clock.now() - timedelta(days=7)
+    saved, points = await svc.record_checkin_with_trend(db, entry, author_key="k", since=week_ago)
+    assert saved.mood == 4
+    assert [mood for _, mood in points] == [2, 4]
+    assert await db.fetchval("SELECT COUNT(*) FROM checkins WHERE user_id = 5") == 2
