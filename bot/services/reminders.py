@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -340,7 +341,7 @@ def _plan(
 
 def _member_plan(
     user_id: int,
-    effective: list[tuple[timedelta, int, str]],
+    effective: Sequence[tuple[timedelta, int, str]],
     quiet: tuple[time, time, str] | None,
     mine: dict[int, str],
     delivered: set[tuple[int, int, str]],
@@ -369,14 +370,21 @@ def _member_plan(
     return items, next_fire
 
 
-def _effective_leads(minutes: Iterable[int], pref: Prefs) -> list[tuple[timedelta, int, str]]:
+def _effective_leads(minutes: Iterable[int], pref: Prefs) -> tuple[tuple[timedelta, int, str], ...]:
     """The member's lead times after the nudge policy, each with its minutes and its ledger kind."""
+    return _leads_under(tuple(minutes), pref.style, pref.level)
+
+
+@functools.lru_cache(maxsize=1024)
+def _leads_under(minutes: tuple[int, ...], style: str, level: str) -> tuple[tuple[timedelta, int, str], ...]:
+    # The policy looks at the style and the fading level only, which most members share: the start-up plan
+    # of 100,000 reminders asks this for a handful of different answers (bench/startup.py).
     chosen = [timedelta(minutes=m) for m in minutes]
     out = []
-    for lead in nudging.effective_lead_times(chosen, pref.nudge_state):
+    for lead in nudging.effective_lead_times(chosen, nudging.NudgeState(style=style, level=level)):
         lead_minutes = int(lead.total_seconds() // 60)
         out.append((lead, lead_minutes, f"remind:{lead_minutes}"))
-    return out
+    return tuple(out)
 
 
 async def _prefs_for(db: Database | Tx, user_ids: list[int]) -> dict[int, Prefs]:
