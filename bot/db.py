@@ -381,7 +381,8 @@ class Database(_Queries):
 
     async def cached(self, key: Hashable, tables: Sequence[str], load: Callable[[], Awaitable[Any]]) -> Any:
         """Return `await load()`, kept until one of `tables` is written (see the class). Keep results immutable."""
-        stamp = tuple(self._generations.get(t, 0) for t in tables)  # before reading: a write meanwhile reloads
+        generations = self._generations
+        stamp = tuple([generations.get(t, 0) for t in tables])  # before reading: a write meanwhile reloads
         hit = self._reads.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
