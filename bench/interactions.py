@@ -27,6 +27,7 @@ TITLE = "Interaction overhead"
 
 RATIO_TARGET = 1.5
 IN_FLIGHT = 50
+SEQUENTIAL_BLOCKS = 5  # each round's sequential interactions per command, in this many alternating blocks
 BURST = 500
 
 
@@ -130,8 +131,13 @@ async def _rounds(double: RemoteDouble, bare_bot: BareBot, targets: list[Target]
         await fire(target, sizes.warmup, sizes.in_flight)
     for index in range(sizes.rounds):
         order = everything if index % 2 == 0 else list(reversed(everything))
+        # Sequential round trips are short (about a millisecond), so the machine's drift between blocks of 100
+        # was as large as the differences measured: each round's sequential share goes in small blocks,
+        # alternating the commands, so every command sees the same moments.
+        for block in range(SEQUENTIAL_BLOCKS):
+            for target in order if block % 2 == 0 else list(reversed(order)):
+                sequential[target.label] += await fire(target, sizes.sequential // SEQUENTIAL_BLOCKS, 1)
         for target in order:
-            sequential[target.label] += await fire(target, sizes.sequential, 1)
             concurrent[target.label] += await fire(target, sizes.concurrent, sizes.in_flight)
     bursts = {}
     for target in targets:
@@ -220,7 +226,8 @@ async def _rounds(double: RemoteDouble, bare_bot: BareBot, targets: list[Target]
     )
     return (
         f"Round trip = the double writing INTERACTION_CREATE → the double receiving the callback, timed in the "
-        f"double's own process. {sizes.rounds} alternating rounds of {sizes.sequential} sequential and "
+        f"double's own process. {sizes.rounds} alternating rounds of {sizes.sequential} sequential (in "
+        f"{SEQUENTIAL_BLOCKS} blocks, the commands alternating) and "
         f"{sizes.concurrent} with {sizes.in_flight} in flight per command, after a warm-up; members rotate over "
         f'{sizes.members:,} group members. The rows "bare discord.py sending …\'s reply" are the bare bot answering '
         f"with the very reply PeerBot sent (its text, embed and buttons, recorded from the double), so they show "
