@@ -288,6 +288,11 @@ class Database(_Queries):
       (`Tx.forget`, `forget`): a server's settings, whether notes wait for a member, a member's DM channel.
       Right where a table changes often but each key rarely. A load that began before a forget is not kept.
     Both assume one bot process per database, which is how the bot runs (one process per token).
+
+    Writes: `transaction()` on the writer's aiosqlite connection, serialised by a lock; small single-statement
+    writes (`write`, `write_then_read`) on the event loop's own sqlite3 connection when the writer is free
+    (see `write`: it never waits for a lock and never syncs to disk), else on the writer's thread. SQLite's own
+    write lock keeps the two connections, and any other process, from writing at once.
     """
 
     def __init__(self, path: Path | str) -> None:
