@@ -17,6 +17,22 @@ async def db(tmp_path):
     await database.close()
 
 
+@pytest.fixture
+def batches(monkeypatch):
+    """Each transaction of queued writes, as (how many writes, "loop" or "thread": where it was committed)."""
+    import bot.db
+
+    seen = []
+    real = bot.db._apply_writes
+
+    def noting(conn, batch, **options):
+        seen.append((len(batch), "loop" if options.get("begun") else "thread"))
+        return real(conn, batch, **options)
+
+    monkeypatch.setattr(bot.db, "_apply_writes", noting)
+    return seen
+
+
 async def test_migrations_apply_in_order_and_record_their_version(db):
     applied = await db.migrate()
     assert applied == [m.version for m in load_migrations()]
@@ -110,18 +126,8 @@ async def test_a_commit_that_fails_leaves_no_transaction_open(db):
     assert committed == [True]
 
 
-async def test_writes_at_the_same_moment_commit_together_and_fail_alone(db, monkeypatch):
+async def test_writes_at_the_same_moment_commit_together_and_fail_alone(db, batches):
     await db.migrate([Migration(1, "a", "CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER NOT NULL UNIQUE);")])
-    import bot.db
-
-    batches = []
-    real = bot.db._apply_writes
-
-    def counting(conn, batch, **options):
-        batches.append(len(batch))
-        return real(conn, batch, **options)
-
-    monkeypatch.setattr(bot.db, "_apply_writes", counting)
     values = [*range(40), 5]  # the last repeats 5: a UNIQUE violation of its own
     results = await asyncio.gather(
         *(db.write("INSERT INTO a (x) VALUES (?) RETURNING id, x", (v,)) for v in values), return_exceptions=True
@@ -130,7 +136,7 @@ async def test_writes_at_the_same_moment_commit_together_and_fail_alone(db, monk
     assert [r[0]["x"] for r in results[:-1]] == list(range(40))
     # Written and committed: the reader connection sees every one of them.
     assert await db.fetchval("SELECT COUNT(*) FROM a") == 40
-    assert sum(batches) == 41 and len(batches) < 41  # fewer transactions than writes
+    assert sum(n for n, _ in batches) == 41 and len(batches) < 41  # fewer transactions than writes
     assert [tuple(r) for r in await db.write("INSERT INTO a (x) VALUES (?) RETURNING x", (100,))] == [(100,)]
 
 
@@ -147,46 +153,30 @@ async def test_a_lone_write_commits_on_the_event_loop_without_a_trip_to_the_writ
     assert await db.fetchval("SELECT COUNT(*) FROM a") == 2  # committed: the reader's connection sees it
 
 
-async def test_the_write_after_a_complete_checkpoint_restarts_the_wal_off_the_event_loop(db, monkeypatch):
+async def test_the_write_after_a_complete_checkpoint_restarts_the_wal_off_the_event_loop(db, batches, monkeypatch):
     # Restarting the WAL syncs its header to disk: that must not happen on the loop's connection.
     import bot.db
 
     monkeypatch.setattr(bot.db, "CHECKPOINT_EVERY", 3)
     await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
-    where = []
-    real = bot.db._apply_writes
-
-    def noting(conn, batch, **options):
-        where.append("loop" if options.get("begun") else "thread")
-        return real(conn, batch, **options)
-
-    monkeypatch.setattr(bot.db, "_apply_writes", noting)
     for x in range(8):
         await db.write("INSERT INTO a VALUES (?)", (x,))
         if db._checkpointing is not None:
             await db._checkpointing
     # The migration (commit 1) started the WAL; after each complete checkpoint (every 3 commits), the next
     # write goes to the thread.
-    assert where == ["loop", "loop", "thread", "loop", "loop", "thread", "loop", "loop"]
+    assert [where for _, where in batches] == ["loop", "loop", "thread", "loop", "loop", "thread", "loop", "loop"]
     assert await db.fetchval("SELECT COUNT(*) FROM a") == 8
 
 
-async def test_many_writes_in_one_turn_are_committed_in_bounded_batches(db, monkeypatch):
-    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
-    await db.write("INSERT INTO a VALUES (0)")
+async def test_many_writes_in_one_turn_are_committed_in_bounded_batches(db, batches):
     import bot.db
 
-    batches = []
-    real = bot.db._apply_writes
-
-    def counting(conn, batch, **options):
-        batches.append(len(batch))
-        return real(conn, batch, **options)
-
-    monkeypatch.setattr(bot.db, "_apply_writes", counting)
-    await asyncio.gather(*(db.write("INSERT INTO a VALUES (?)", (x,)) for x in range(1, 201)))
-    assert sum(batches) == 200 and max(batches) <= bot.db.HERE_BATCH_MAX
-    assert await db.fetchval("SELECT COUNT(*) FROM a") == 201
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    await asyncio.gather(*(db.write("INSERT INTO a VALUES (?)", (x,)) for x in range(200)))
+    assert sum(n for n, _ in batches) == 200 and max(n for n, _ in batches) <= bot.db.HERE_BATCH_MAX
+    assert {where for _, where in batches} == {"loop"}
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 200
 
 
 async def test_a_broken_event_loop_connection_is_dropped_and_writes_go_on_through_the_thread(db, caplog):
@@ -224,18 +214,8 @@ async def test_a_write_while_the_database_closes_is_refused_not_lost_silently(tm
     await again.close()
 
 
-async def test_writes_wait_for_an_open_transaction_and_then_commit_together(db, monkeypatch):
+async def test_writes_wait_for_an_open_transaction_and_then_commit_together(db, batches):
     await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
-    import bot.db
-
-    batches = []
-    real = bot.db._apply_writes
-
-    def counting(conn, batch, **options):
-        batches.append(len(batch))
-        return real(conn, batch, **options)
-
-    monkeypatch.setattr(bot.db, "_apply_writes", counting)
     async with db.transaction() as tx:
         await tx.execute("INSERT INTO a VALUES (0)")
         writes = [asyncio.create_task(db.write("INSERT INTO a VALUES (?)", (x,))) for x in range(1, 31)]
@@ -243,7 +223,7 @@ async def test_writes_wait_for_an_open_transaction_and_then_commit_together(db, 
         assert not any(w.done() for w in writes)  # not inside our transaction, not beside it
     await asyncio.gather(*writes)
     assert [r[0] for r in await db.fetchall("SELECT x FROM a ORDER BY rowid")] == list(range(31))
-    assert sum(batches) == 30 and len(batches) < 30
+    assert sum(n for n, _ in batches) == 30 and len(batches) < 30
 
 
 async def test_a_write_while_another_process_holds_the_lock_waits_without_stopping_the_bot(db, tmp_path):
