@@ -177,10 +177,20 @@ def _apply_writes(
     return outcomes
 
 
-def _checkpoint(conn: sqlite3.Connection) -> bool:
-    """Copy the WAL into the database file as far as readers allow; say whether all of it was."""
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the WAL into the database file as far as readers allow; if all of it was, restart it here."""
     busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    return busy == 0 and frames == copied
+    if busy == 0 and frames == copied:
+        _restart_wal(conn)
+
+
+def _restart_wal(conn: sqlite3.Connection) -> None:
+    # The first write after a complete checkpoint (or into a new WAL) starts the WAL over and syncs its header
+    # to disk. Make it this one, on the writer's thread, so the loop's connection never does: rewriting the
+    # header's user_version (unused; the same value) is a write of one page. Should a reader keep the WAL from
+    # restarting, the page is appended instead, and the WAL is not all checkpointed until our next checkpoint.
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    conn.execute(f"PRAGMA user_version = {int(version)}")
 
 
 class _Queries:
@@ -308,9 +318,6 @@ class Database(_Queries):
         self._flusher: asyncio.Task | None = None
         self._here: sqlite3.Connection | None = None  # the event loop's own connection, for `write`
         self._here_due = False  # a call to `_write_here` is scheduled
-        # The next write restarts the WAL (it was all checkpointed, or is new), which syncs its header to disk:
-        # that write goes to the writer's thread, never on the loop.
-        self._restart_due = True
         self._commits = 0
         self._checkpointing: asyncio.Future | None = None
         self._closing = False
@@ -328,8 +335,13 @@ class Database(_Queries):
         self._here.row_factory = sqlite3.Row
         for pragma in ("foreign_keys=ON", "synchronous=NORMAL", "wal_autocheckpoint=0"):
             self._here.execute(f"PRAGMA {pragma}").fetchall()
-        self._restart_due, self._closing = True, False
+        self._closing = False
         await self._load_cascades()
+        try:  # the WAL is new (the last close removed it): start it on the writer's thread (`_restart_wal`)
+            async with self._write_lock:
+                await self._to_the_end(_restart_wal)
+        except sqlite3.Error:  # another process held the lock for 5 s: the bot still starts
+            log.warning("Could not start the WAL on the writer's thread", exc_info=True)
 
     async def _load_cascades(self) -> None:
         """Learn which tables a write to each table can change through ON DELETE CASCADE / SET NULL."""
@@ -412,7 +424,7 @@ class Database(_Queries):
             await cursor.fetchall()
 
     async def close(self) -> None:
-        """Finish the queued writes, then close the connections (later writes are refused)."""
+        """Finish the queued writes and open transactions, then close the connections (later ones are refused)."""
         self._closing = True
         if self._queued and self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
@@ -420,17 +432,20 @@ class Database(_Queries):
             await asyncio.gather(self._flusher, return_exceptions=True)
         if self._checkpointing is not None:
             await asyncio.gather(self._checkpointing, return_exceptions=True)
-        self._drop_here()
-        for conn in (getattr(self, "_conn", None), self._writer):
-            if conn is not None:
-                await conn.close()
-        self._writer = None
-        self._conn = None  # type: ignore[assignment]
+        async with self._write_lock:  # a transaction still open ends first
+            self._drop_here()  # first: the last connection to close checkpoints, and that must not be this one
+            for conn in (getattr(self, "_conn", None), self._writer):
+                if conn is not None:
+                    await conn.close()
+            self._writer = None
+            self._conn = None  # type: ignore[assignment]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """Open a write transaction; commit on success, roll back on any exception."""
         assert self._writer is not None, "Database.connect() first"
+        if self._closing:
+            raise DatabaseError("The database is closing; the change was not made.")
         async with self._write_lock:
             # IMMEDIATE takes the write lock at the first statement, so a second process waits instead of
             # failing later; nothing is read or written before it.
@@ -446,7 +461,7 @@ class Database(_Queries):
                 if tx.begun:
                     _, cancelled = await self._to_the_end(_finish, "COMMIT")
                     if tx.written:
-                        self._committed(on_loop=False)
+                        self._committed()
             finally:
                 # After COMMIT (or ROLLBACK), never before: a read in between would keep the old rows as new.
                 self._written(tx.written)
@@ -482,10 +497,11 @@ class Database(_Queries):
         transaction in 20–40 µs here (WAL, synchronous=NORMAL: no fsync), while a trip to aiosqlite's thread
         and back costs 300 µs or more of waiting and about 100 µs of CPU on a small cloud machine
         (bench/interactions.py). Nothing on that connection may wait, so it never waits for a lock
-        (timeout 0), never checkpoints, and leaves the one write that restarts the WAL after a checkpoint
-        (which syncs the WAL's header) to the writer's thread. When a transaction of ours is open, another
-        process holds the write lock, or the WAL is due to restart, the writes go to the writer's thread
-        instead, where those that arrive together share one transaction (group commit). Either way each
+        (timeout 0) and never syncs to disk: checkpoints run on the writer's thread, which also makes the
+        write that starts the WAL over after each (it syncs the WAL's header; see `_restart_wal`). This
+        assumes one bot process per database: another process's checkpoint could leave that write to us.
+        When a transaction of ours is open or another process holds the write lock, the writes go to the
+        writer's thread instead, where those that arrive together share one transaction (group commit). Either way each
         statement succeeds or fails on its own (see `_apply_writes`) and the call returns only after its
         transaction has committed.
         """
@@ -519,7 +535,7 @@ class Database(_Queries):
         self._here_due = False
         if not self._queued or self._flusher is not None:
             return
-        if self._here is None or self._restart_due or self._write_lock.locked() or not self._begin_here():
+        if self._here is None or self._write_lock.locked() or not self._begin_here():
             self._flusher = asyncio.create_task(self._flush())
             return
         here = self._here
@@ -532,13 +548,14 @@ class Database(_Queries):
                 log.error("The event loop's database connection failed; writes go to the writer's thread")
                 self._drop_here()
         except BaseException:  # KeyboardInterrupt, SystemExit: nobody waits for ever, and it goes on up
-            for w in batch:
+            for w in batch + self._queued:
                 w.done.cancel()
+            self._queued = []
             raise
         finally:
             self._written({t for w in batch if (t := written_table(w.sql)) is not None})
         _settle(batch, outcomes)
-        self._committed(on_loop=True)
+        self._committed()
         if self._queued and not self._here_due:  # more than one batch's worth: the rest on the next turn
             self._here_due = True
             asyncio.get_running_loop().call_soon(self._write_here)
@@ -560,10 +577,8 @@ class Database(_Queries):
             self._here.close()
             self._here = None
 
-    def _committed(self, *, on_loop: bool) -> None:
+    def _committed(self) -> None:
         """Count a commit; start a checkpoint every CHECKPOINT_EVERY of them."""
-        if not on_loop:
-            self._restart_due = False  # the writer's thread wrote, so it restarted the WAL if it was due
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0 and self._checkpointing is None and not self._closing:
             self._checkpointing = asyncio.ensure_future(self._checkpoint())
@@ -572,9 +587,7 @@ class Database(_Queries):
         """Checkpoint on the writer's thread, holding our write lock (reads go on; writes wait for it)."""
         try:
             async with self._write_lock:
-                complete, cancelled = await self._to_the_end(_checkpoint)
-                if complete:
-                    self._restart_due = True
+                _, cancelled = await self._to_the_end(_checkpoint)
             if cancelled:
                 raise asyncio.CancelledError
         except Exception:  # the next one will try again
@@ -598,7 +611,7 @@ class Database(_Queries):
                         self._written({t for w in batch if (t := written_table(w.sql)) is not None})
                 _settle(batch, outcomes)
                 batch = []
-                self._committed(on_loop=False)
+                self._committed()
                 if cancelled:
                     raise asyncio.CancelledError
         finally:
@@ -655,7 +668,7 @@ class Database(_Queries):
                 applied.append(migration.version)
         if applied:
             self._reads.clear()
-            self._committed(on_loop=False)
+            self._committed()
             await self._load_cascades()
         return applied
 

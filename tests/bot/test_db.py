@@ -153,20 +153,45 @@ async def test_a_lone_write_commits_on_the_event_loop_without_a_trip_to_the_writ
     assert await db.fetchval("SELECT COUNT(*) FROM a") == 2  # committed: the reader's connection sees it
 
 
-async def test_the_write_after_a_complete_checkpoint_restarts_the_wal_off_the_event_loop(db, batches, monkeypatch):
-    # Restarting the WAL syncs its header to disk: that must not happen on the loop's connection.
+def _wal_restarts(path) -> int:
+    """The WAL header's checkpoint sequence: it moves each time the WAL starts over (and its header is synced)."""
+    header = (path.parent / (path.name + "-wal")).read_bytes()[:16]
+    return int.from_bytes(header[12:16], "big")
+
+
+async def test_the_wal_starts_over_on_the_writers_thread_never_on_the_event_loop(db, batches, monkeypatch, tmp_path):
+    # Starting the WAL over syncs its header to disk: that must not happen in a write on the loop's connection.
     import bot.db
 
     monkeypatch.setattr(bot.db, "CHECKPOINT_EVERY", 3)
+    path = tmp_path / "t.sqlite3"
     await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
     for x in range(8):
+        before = _wal_restarts(path)
         await db.write("INSERT INTO a VALUES (?)", (x,))
+        assert _wal_restarts(path) == before  # the write on the loop appended to the WAL, never restarted it
         if db._checkpointing is not None:
-            await db._checkpointing
-    # The migration (commit 1) started the WAL; after each complete checkpoint (every 3 commits), the next
-    # write goes to the thread.
-    assert [where for _, where in batches] == ["loop", "loop", "thread", "loop", "loop", "thread", "loop", "loop"]
+            await db._checkpointing  # … and the checkpoint restarted it, on the writer's thread
+            assert _wal_restarts(path) == before + 1
+    assert [where for _, where in batches] == ["loop"] * 8
     assert await db.fetchval("SELECT COUNT(*) FROM a") == 8
+
+
+async def test_a_restart_begins_a_new_wal_on_the_writers_thread(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    first = Database(path)
+    await first.connect()
+    await first.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    await first.close()
+    assert not (tmp_path / "r.sqlite3-wal").exists()  # the last connection to close removed it
+    again = Database(path)
+    await again.connect()
+    wal = tmp_path / "r.sqlite3-wal"
+    assert wal.stat().st_size >= 32  # connect began the new WAL (its header is written), before any write
+    started, size = _wal_restarts(path), wal.stat().st_size
+    await again.write("INSERT INTO a VALUES (1)")
+    assert _wal_restarts(path) == started and wal.stat().st_size > size  # the write on the loop only appended
+    await again.close()
 
 
 async def test_many_writes_in_one_turn_are_committed_in_bounded_batches(db, batches):
@@ -408,3 +433,31 @@ async def test_a_transaction_cancelled_during_its_commit_still_finishes_what_fol
         await task
     assert committed == [True]
     assert await db.cached("count", ("a",), lambda: db.fetchval("SELECT COUNT(*) FROM a")) == 1
+
+
+async def test_closing_waits_for_an_open_transaction_and_refuses_new_ones(tmp_path):
+    database = Database(tmp_path / "w.sqlite3")
+    await database.connect()
+    await database.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    release = asyncio.Event()
+
+    async def long_transaction():
+        async with database.transaction() as tx:
+            await tx.execute("INSERT INTO a VALUES (1)")
+            await release.wait()
+
+    open_one = asyncio.create_task(long_transaction())
+    await asyncio.sleep(0.01)
+    closing = asyncio.create_task(database.close())
+    await asyncio.sleep(0.01)
+    assert not closing.done()  # the open transaction is not cut off
+    with pytest.raises(DatabaseError, match="closing"):
+        async with database.transaction():
+            pass
+    release.set()
+    await open_one
+    await closing
+    again = Database(tmp_path / "w.sqlite3")
+    await again.connect()
+    assert await again.fetchval("SELECT COUNT(*) FROM a") == 1
+    await again.close()
