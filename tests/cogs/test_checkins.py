@@ -46,6 +46,33 @@ async def test_the_seven_day_average_includes_earlier_checkins(running, discord_
     assert "average **2.5** from 2 check-ins" in reply.text
 
 
+async def test_a_checkin_while_another_process_holds_the_database_is_saved_once_it_is_free(
+    running, discord_double, world
+):
+    # Say a backup script or a second copy of the bot holds SQLite's write lock for a moment: the check-in
+    # waits for it off the event loop, so other members are answered meanwhile, and is then saved as said.
+    import asyncio
+    import sqlite3
+
+    # Another connection, used from a thread of its own as another process would be (the bot may still be
+    # writing what it does at start, and must go on doing so while this one waits for the lock).
+    other = sqlite3.connect(running.bot.db.path, isolation_level=None, check_same_thread=False)
+    await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
+    checkin = asyncio.create_task(discord_double.slash("checkin", user=world.alice, mood=3, share="private"))
+    await asyncio.sleep(0.1)
+    assert not checkin.done()
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    help_reply = await discord_double.slash("help", user=world.erin)
+    assert loop.time() - asked < 2  # not stuck behind the lock (SQLite would wait up to 5 s for it)
+    assert help_reply.ephemeral and not checkin.done()
+    await asyncio.to_thread(other.execute, "COMMIT")
+    other.close()
+    reply = await checkin
+    assert "private journal" in reply.text
+    assert await running.bot.db.fetchval("SELECT COUNT(*) FROM checkins WHERE user_id = ?", (world.alice.id,)) == 1
+
+
 async def test_a_named_checkin_is_posted_under_the_members_name_without_pinging(running, discord_double, world):
     await circle(discord_double, world)
     reply = await discord_double.slash(
