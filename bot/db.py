@@ -130,8 +130,9 @@ def _executemany(conn: sqlite3.Connection, sql: str, rows: list[Sequence[Any]]) 
 class _Write:
     sql: str
     params: Sequence[Any]
+    read: tuple[str, Sequence[Any]] | None
+    table: str | None  # what it changes (`written_table`), told once when it is asked for
     done: asyncio.Future
-    read: tuple[str, Sequence[Any]] | None = None
 
 
 def _apply_writes(
@@ -323,7 +324,7 @@ class Database(_Queries):
         self._closing = False
 
     async def connect(self) -> None:
-        """Open both connections and set the pragmas."""
+        """Open the connections (writer, reader, the event loop's own) and set the pragmas."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._open()
         await self._pragma(self._writer, "PRAGMA journal_mode=WAL")
@@ -501,12 +502,11 @@ class Database(_Queries):
         write that starts the WAL over after each (it syncs the WAL's header; see `_restart_wal`). This
         assumes one bot process per database: another process's checkpoint could leave that write to us.
         When a transaction of ours is open or another process holds the write lock, the writes go to the
-        writer's thread instead, where those that arrive together share one transaction (group commit). Either way each
-        statement succeeds or fails on its own (see `_apply_writes`) and the call returns only after its
-        transaction has committed.
+        writer's thread instead, where those that arrive together share one transaction (group commit). Either
+        way each statement succeeds or fails on its own (see `_apply_writes`) and the call returns only after
+        its transaction has committed.
         """
-        written_table(sql)  # refuse, before it runs, a statement whose table cannot be told
-        return await self._enqueue(_Write(sql, tuple(params), asyncio.get_running_loop().create_future()))
+        return await self._enqueue(sql, params)
 
     async def write_then_read(
         self, sql: str, params: Sequence[Any], read_sql: str, read_params: Sequence[Any] = ()
@@ -515,14 +515,14 @@ class Database(_Queries):
 
         Should the query fail, the write stands and the query's rows are None (read again if they are needed).
         """
-        written_table(sql)
-        done = asyncio.get_running_loop().create_future()
-        return await self._enqueue(_Write(sql, tuple(params), done, (read_sql, tuple(read_params))))
+        return await self._enqueue(sql, params, (read_sql, tuple(read_params)))
 
-    async def _enqueue(self, write: _Write) -> Any:
+    async def _enqueue(self, sql: str, params: Sequence[Any], read: tuple[str, Sequence[Any]] | None = None) -> Any:
         assert self._writer is not None, "Database.connect() first"
+        table = written_table(sql)  # refuse, before it runs, a statement whose table cannot be told
         if self._closing:
             raise DatabaseError("The database is closing; the change was not made.")
+        write = _Write(sql, tuple(params), read, table, asyncio.get_running_loop().create_future())
         self._queued.append(write)
         if self._flusher is None and not self._here_due:
             # Not at once: the writes of everything else running in this turn of the loop join this one.
@@ -553,7 +553,7 @@ class Database(_Queries):
             self._queued = []
             raise
         finally:
-            self._written({t for w in batch if (t := written_table(w.sql)) is not None})
+            self._written({w.table for w in batch if w.table is not None})
         _settle(batch, outcomes)
         self._committed()
         if self._queued and not self._here_due:  # more than one batch's worth: the rest on the next turn
@@ -608,7 +608,7 @@ class Database(_Queries):
                     except Exception as exc:  # the transaction failed as a whole: every write in it failed
                         outcomes = [exc] * len(batch)
                     finally:
-                        self._written({t for w in batch if (t := written_table(w.sql)) is not None})
+                        self._written({w.table for w in batch if w.table is not None})
                 _settle(batch, outcomes)
                 batch = []
                 self._committed()
@@ -687,6 +687,13 @@ def _settle(batch: list[_Write], outcomes: list[Any]) -> None:
             w.done.set_exception(outcome)
         else:
             w.done.set_result(outcome)
+
+
+async def remembered_read(db: Database | Tx, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
+    """`Database.remembered` for a service that may be given a transaction (which always reads through itself)."""
+    if isinstance(db, Tx):
+        return await load()
+    return await db.remembered(key, load)
 
 
 async def cached_read(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from bot.db import Database, Tx, cached_read
+from bot.db import Database, Tx, cached_read, remembered_read
 from bot.errors import UserError
 
 ANONYMITY_MODES = ("off", "open", "vetted")
@@ -253,7 +253,7 @@ async def member_counts(db: Database | Tx, group_ids: Sequence[int]) -> dict[int
 
 
 def settings_key(guild_id: int) -> tuple[str, int]:
-    """The key of a server's settings in `Database.cache` (read on almost every command)."""
+    """The key of a server's settings in `Database.remembered` (read on almost every command)."""
     return ("guild_settings", guild_id)
 
 
@@ -268,7 +268,7 @@ async def get_settings(db: Database | Tx, guild_id: int) -> GuildSettings:
         )
         return GuildSettings(**dict(row)) if row is not None else GuildSettings(guild_id)
 
-    return await db.remembered(settings_key(guild_id), load) if isinstance(db, Database) else await load()
+    return await remembered_read(db, settings_key(guild_id), load)
 
 
 async def update_settings(tx: Tx, guild_id: int, **changes: Any) -> GuildSettings:

@@ -44,7 +44,7 @@ async def clear_dms_closed(tx: Tx, user_id: int) -> bool:
 
 # ---------------------------------------------------------------------------------------------- DM channels
 def dm_channel_key(user_id: int) -> tuple[str, int]:
-    """The key of a member's DM channel id in `Database.cache` (0: known to have none stored)."""
+    """The key of a member's DM channel id in `Database.remembered` (0: known to have none stored)."""
     return ("dm_channel", user_id)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.db import Database, Tx
+from bot.db import Database, Tx, remembered_read
 
 
 def notices_key(user_id: int) -> tuple[str, int]:
-    """The key, in `Database.cache`, of whether anything waits for the member (asked after every command)."""
+    """The key, in `Database.remembered`, of whether anything waits for the member (asked after every command)."""
     return ("member_notices", user_id)
 
 
@@ -27,7 +27,7 @@ async def has_notices(db: Database | Tx, user_id: int) -> bool:
     async def load() -> bool:
         return bool(await db.fetchval("SELECT 1 FROM member_notices WHERE user_id = ? LIMIT 1", (user_id,)))
 
-    return await db.remembered(notices_key(user_id), load) if isinstance(db, Database) else await load()
+    return await remembered_read(db, notices_key(user_id), load)
 
 
 async def take_notices(tx: Tx, user_id: int) -> list[str]:

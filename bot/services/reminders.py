@@ -444,10 +444,13 @@ async def claim(tx: Tx, keys: Iterable[tuple[int, int, int, str]], now: datetime
     return [key for key in wanted if key in inserted]
 
 
+_MARK = "UPDATE deliveries SET status = ? WHERE user_id = ? AND meeting_id = ? AND occurrence = ? AND kind = ?"
+
+
 async def mark(tx: Tx, keys: Iterable[tuple[int, int, int, str]], status: str) -> None:
     """Record how claimed deliveries ended: sent, dropped or failed."""
     await tx.executemany(
-        "UPDATE deliveries SET status = ? WHERE user_id = ? AND meeting_id = ? AND occurrence = ? AND kind = ?",
+        _MARK,
         [(status, *key) for key in keys],
     )
 
@@ -455,7 +458,7 @@ async def mark(tx: Tx, keys: Iterable[tuple[int, int, int, str]], status: str) -
 async def mark_one(db: Database, key: tuple[int, int, int, str], status: str) -> None:
     """`mark` one delivery as a write of its own (committed with the fan-out's others: `Database.write`)."""
     await db.write(
-        "UPDATE deliveries SET status = ? WHERE user_id = ? AND meeting_id = ? AND occurrence = ? AND kind = ?",
+        _MARK,
         (status, *key),
     )
 
