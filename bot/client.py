@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -94,13 +95,115 @@ def apply_endpoints(settings: Settings) -> None:
     )
 
 
+# ---------------------------------------------------------------------------------------------- answering
+# Discord forgets an interaction that is not acknowledged within 3 seconds: the member sees "The application
+# did not respond" even when the work was done (a check-in saved, so trying again saves it twice). Nearly
+# everything answers within milliseconds, and slow commands defer first. Whatever has still not answered
+# ACKNOWLEDGE_AFTER seconds after it arrived (another process holding the database, a stalled event loop, a
+# slow Discord call before the answer) is acknowledged for it, and its answer follows when it is ready.
+#
+# The first response to an interaction can be given once, so every cog answers through the helpers below
+# (tests/test_structure.py checks it): each takes the interaction's gate, and uses the followup or edits the
+# deferred message when the safeguard was first. The safeguard leaves alone an interaction whose answer is on
+# its way (the gate is held).
+ACKNOWLEDGE_AFTER = 2.0
+_GATE = "peerbot.first-response"
+MODAL_TOO_LATE = (
+    "Discord needed an answer from me before I could open the form, so it didn't open. "
+    "Please try again; it should be quick now."
+)
+_acknowledging: set[asyncio.Task[None]] = set()
+
+
+def _gate(interaction: discord.Interaction) -> asyncio.Lock:
+    gate = interaction.extras.get(_GATE)
+    if gate is None:
+        gate = interaction.extras[_GATE] = asyncio.Lock()
+    return gate
+
+
+def acknowledge_later(interaction: discord.Interaction, after: float) -> None:
+    """Make sure Discord hears from us about `interaction` within `after` seconds, whatever its handler does."""
+    if interaction.type not in (
+        discord.InteractionType.application_command,
+        discord.InteractionType.component,
+        discord.InteractionType.modal_submit,
+    ):
+        return  # autocomplete cannot be deferred; pings are answered by discord.py
+    asyncio.get_running_loop().call_later(after, _acknowledge_if_silent, interaction)
+
+
+def _acknowledge_if_silent(interaction: discord.Interaction) -> None:
+    if interaction.response.is_done() or _gate(interaction).locked() or interaction.client.is_closed():
+        return
+    task = asyncio.ensure_future(_acknowledge(interaction))
+    _acknowledging.add(task)
+    task.add_done_callback(_acknowledging.discard)
+
+
+async def _acknowledge(interaction: discord.Interaction) -> None:
+    async with _gate(interaction):
+        if interaction.response.is_done():
+            return
+        try:
+            if interaction.type is discord.InteractionType.component:
+                await interaction.response.defer()  # the clicked message is edited or answered later
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        except Exception as exc:  # expired already, or Discord refused: the handler's own answer is all that is left
+            log.warning("Could not acknowledge slow interaction %s in time: %s", interaction.id, exc)
+            return
+    name = interaction.command.qualified_name if interaction.command else "a component or form"
+    age = _age(interaction)
+    log.warning("Interaction %s (%s) had no answer after %.1f s; acknowledged it", interaction.id, name, age)
+
+
+def _age(interaction: discord.Interaction) -> float:
+    return (discord.utils.utcnow() - interaction.created_at).total_seconds()
+
+
 async def reply(interaction: discord.Interaction, content: str | None = None, **kwargs: Any) -> None:
     """Answer ephemerally, through the followup when the response was already used."""
     kwargs.setdefault("ephemeral", True)
-    if interaction.response.is_done():
-        await interaction.followup.send(content, **kwargs)
-    else:
-        await interaction.response.send_message(content, **kwargs)
+    if not interaction.response.is_done():
+        async with _gate(interaction):
+            if not interaction.response.is_done():
+                await interaction.response.send_message(content, **kwargs)
+                return
+    await interaction.followup.send(content, **kwargs)
+
+
+async def defer_reply(interaction: discord.Interaction) -> None:
+    """Show "thinking…" (ephemerally) ahead of a slow answer; `reply` then gives the answer."""
+    async with _gate(interaction):
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+async def defer_update(interaction: discord.Interaction) -> None:
+    """Acknowledge a click ahead of slow work; `edit_reply` then changes the clicked message."""
+    async with _gate(interaction):
+        if not interaction.response.is_done():
+            await interaction.response.defer()
+
+
+async def edit_reply(interaction: discord.Interaction, **fields: Any) -> None:
+    """Change the message a button was clicked on (or, once deferred, the message that answers)."""
+    if not interaction.response.is_done():
+        async with _gate(interaction):
+            if not interaction.response.is_done():
+                await interaction.response.edit_message(**fields)
+                return
+    await interaction.edit_original_response(**fields)
+
+
+async def open_modal(interaction: discord.Interaction, modal: discord.ui.Modal) -> None:
+    """Open a form, which must be the first response; say so kindly if Discord had to be answered before."""
+    async with _gate(interaction):
+        if not interaction.response.is_done():
+            await interaction.response.send_modal(modal)
+            return
+    await interaction.followup.send(MODAL_TOO_LATE, ephemeral=True)
 
 
 PERMISSION_NAMES = {
@@ -213,7 +316,14 @@ class PeerBot(commands.Bot):
         self.scheduler = Scheduler(self.clock)
         self.anon_secret = b""
         self.sync_on_start = sync_on_start
+        self.acknowledge_after = ACKNOWLEDGE_AFTER
         self._shutting_down = False
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # discord.py dispatches "interaction" for every interaction it receives, right as it arrives (no task).
+        if event_name == "interaction":
+            acknowledge_later(args[0], self.acknowledge_after)
+        super().dispatch(event_name, *args, **kwargs)
 
     async def setup_hook(self) -> None:
         await self.db.connect()
@@ -278,4 +388,15 @@ class PeerBot(commands.Bot):
         await self.db.close()
 
 
-__all__ = ["EXTENSIONS", "NotPermitted", "PeerBot", "apply_endpoints", "handle_interaction_error", "reply"]
+__all__ = [
+    "EXTENSIONS",
+    "NotPermitted",
+    "PeerBot",
+    "apply_endpoints",
+    "defer_reply",
+    "defer_update",
+    "edit_reply",
+    "handle_interaction_error",
+    "open_modal",
+    "reply",
+]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import discord
 from discord import app_commands
 
-from bot.client import reply
+from bot.client import edit_reply, reply
 from bot.logic.crisis import DEFAULT_RESOURCES
 from bot.logic.moods import mood_label
 from bot.services import checkins as checkins_service
@@ -181,11 +181,11 @@ async def post_autocomplete(interaction: discord.Interaction, current: str) -> l
 # ---------------------------------------------------------------------------------------------- answering
 async def answer(interaction: discord.Interaction, content: str | None = None, **kwargs: Any) -> None:
     """Answer a command ephemerally, or replace the message a button or menu was clicked on."""
-    if interaction.type is discord.InteractionType.component and not interaction.response.is_done():
+    if interaction.type is discord.InteractionType.component:
         file = kwargs.pop("file", None)
         kwargs.setdefault("embed", None)
         kwargs.setdefault("view", None)
-        await interaction.response.edit_message(content=content, attachments=[file] if file else [], **kwargs)
+        await edit_reply(interaction, content=content, attachments=[file] if file else [], **kwargs)
         return
     await reply(interaction, content, **{k: v for k, v in kwargs.items() if v is not None})
 

@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import PERMISSION_NAMES, PeerBot, reply
+from bot.client import PERMISSION_NAMES, PeerBot, defer_reply, reply
 from bot.errors import UserError
 from bot.services import buddies as svc
 from bot.services import groups as groups_service
@@ -209,7 +209,7 @@ class Buddies(commands.Cog):
     @moderator_only()
     @app_commands.autocomplete(group=group_autocomplete)
     async def pair_now(self, interaction: discord.Interaction, group: str) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer_reply(interaction)
         now = self.bot.clock.now()
         async with self.bot.db.transaction() as tx:
             found = await groups_service.find_group(tx, interaction.guild_id, group)

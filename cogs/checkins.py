@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import PeerBot, reply
+from bot.client import PeerBot, defer_reply, reply
 from bot.errors import UserError
 from bot.logic.anonymity import author_key
 from bot.logic.crisis import find_crisis_language, normalise_terms
@@ -295,7 +295,7 @@ class Checkins(commands.Cog):
             queued = await checkins_service.enqueue_reply(
                 tx, parent=parent, author_key=key, alias=alias, text=message, now=now
             )
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer_reply(interaction)
         released = await release(self.bot, queued.id)
         if released.retry_at is not None:
             self.schedule_post(queued.id, released.retry_at)

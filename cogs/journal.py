@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import PeerBot, reply
+from bot.client import PeerBot, defer_reply, reply
 from bot.logic.anonymity import author_key
 from bot.logic.journal import bucket_means, count_checkins, daily_means
 from bot.logic.moods import MOODS, sparkline, weather_summary
@@ -62,7 +62,7 @@ class Journal(commands.Cog):
     @app_commands.guild_only()
     @app_commands.describe(days="How many days to show (7 to 365, 30 by default)")
     async def history(self, interaction: discord.Interaction, days: app_commands.Range[int, 7, 365] = 30) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer_reply(interaction)
         settings = await groups_service.get_settings(self.bot.db, interaction.guild_id)
         now, tz = self.bot.clock.now(), timezone_of(settings)
         key = author_key(self.bot.anon_secret, interaction.guild_id, interaction.user.id)

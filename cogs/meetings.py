@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import PeerBot, reply
+from bot.client import PeerBot, defer_reply, reply
 from bot.errors import NotPermitted, UserError
 from bot.logic import recurrence, timeparse
 from bot.services import groups as groups_service
@@ -130,7 +130,7 @@ class Meetings(commands.Cog):
             if not found.timezone:
                 await groups_service.edit_group(tx, found, timezone=zone)
             await groups_service.audit(tx, meeting.guild_id, "meeting.create", meeting.title, now, interaction.user.id)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer_reply(interaction)
         nxt = await svc.next_occurrence(self.bot.db, meeting, now)
         posted = await self._schedule.announce(meeting, found.channel_id, nxt)
         await self._replan(meeting.id)
@@ -192,7 +192,7 @@ class Meetings(commands.Cog):
                 now,
                 interaction.user.id,
             )
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer_reply(interaction)
         nxt = await svc.next_occurrence(self.bot.db, updated, now)
         told = await self._tell_rsvps(
             updated,
@@ -217,7 +217,7 @@ class Meetings(commands.Cog):
             await groups_service.audit(
                 tx, found.guild_id, "meeting.skip", f"{found.title}: {day.isoformat()}", now, interaction.user.id
             )
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer_reply(interaction)
         text = f"The **{found.title}** meeting on {when(occurrence.start)} is called off." + (
             f"\n> {note}" if note else ""
         )
@@ -235,7 +235,7 @@ class Meetings(commands.Cog):
         async with self.bot.db.transaction() as tx:
             ended = await svc.cancel(tx, found, now)
             await groups_service.audit(tx, found.guild_id, "meeting.cancel", found.title, now, interaction.user.id)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer_reply(interaction)
         told = await self._tell_rsvps(
             ended,
             keys,
@@ -288,7 +288,7 @@ class Meetings(commands.Cog):
         async with self.bot.db.transaction() as tx:
             updated = await svc.hand_over(tx, found, member.id)
             await groups_service.audit(tx, found.guild_id, "meeting.handover", found.title, now, interaction.user.id)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer_reply(interaction)
         text = f"**{found.title}** carries on, now hosted by {member.mention}. Same time, same place."
         if note:
             text += f"\n> {note[:500]}"

@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import PeerBot, reply
+from bot.client import PeerBot, defer_update, open_modal, reply
 from bot.errors import UserError
 from bot.logic.anonymity import report_key
 from bot.services import checkins as checkins_service
@@ -141,7 +141,7 @@ class Moderation(commands.Cog):
     @moderator_only()
     async def block(self, interaction: discord.Interaction, message: discord.Message) -> None:
         post, _ = await self._post_and_group(interaction, message.id)
-        await interaction.response.send_modal(BlockModal(self, post.id))
+        await open_modal(interaction, BlockModal(self, post.id))
 
     async def apply_block(self, interaction: discord.Interaction, post_id: int, days_text: str, reason: str) -> None:
         """Block the author of a post from anonymous posting for some days, by their key."""
@@ -190,7 +190,7 @@ class Moderation(commands.Cog):
             moved = await checkins_service.move_post(tx, post.id, ("held",), target)
         if moved is None:
             raise UserError(f"That post was already {post.status} by another moderator.")
-        await interaction.response.defer()
+        await defer_update(interaction)
         if verdict == "approve":
             try:
                 moved = await publish(self.bot, moved, group)

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import PeerBot, reply
+from bot.client import PeerBot, defer_reply, edit_reply, open_modal, reply
 from bot.errors import UserError
 from bot.logic.crisis import normalise_terms
 from bot.services import groups as groups_service
@@ -121,7 +121,7 @@ class Safety(commands.Cog):
     # ------------------------------------------------------------------------------------------ the ladder
     async def reach_out(self, interaction: discord.Interaction, guild_id: int) -> None:
         """The member asked for a person: ping the helpers in the mod-log, and start the timer."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer_reply(interaction)
         guild = self.bot.get_guild(guild_id)
         member = guild.get_member(interaction.user.id) if guild else None
         if member is None:
@@ -229,7 +229,8 @@ class Safety(commands.Cog):
                 )
             except discord.HTTPException:
                 log.warning("Could not mark escalation %s as withdrawn in the mod-log", escalation_id)
-        await interaction.response.edit_message(
+        await edit_reply(
+            interaction,
             content="Done: I've let the helpers know you're OK for now, and nobody will be pinged. The resources "
             "are there any time, and you can ask again whenever you like. 💚",
             view=persistent_view(WithdrawButton(escalation_id, disabled=True)),
@@ -252,7 +253,8 @@ class Safety(commands.Cog):
             )
         self.bot.scheduler.cancel(f"escalation:{escalation_id}")
         unix = int(now.timestamp())
-        await interaction.response.edit_message(
+        await edit_reply(
+            interaction,
             content=f"{interaction.message.content}\n✅ {helper.mention} is on it (<t:{unix}:R>).",
             view=persistent_view(ClaimButton(escalation_id, disabled=True)),
             allowed_mentions=NO_MENTIONS,
@@ -316,7 +318,7 @@ class Safety(commands.Cog):
     async def crisis_terms(self, interaction: discord.Interaction, terms: str | None = None) -> None:
         if terms is None:
             settings = await groups_service.get_settings(self.bot.db, interaction.guild_id)
-            await interaction.response.send_modal(CrisisTermsModal(self, settings.crisis_terms))
+            await open_modal(interaction, CrisisTermsModal(self, settings.crisis_terms))
             return
         await self.save_crisis_terms(interaction, terms)
 

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import PeerBot, reply
+from bot.client import PeerBot, open_modal, reply
 from bot.errors import UserError
 from bot.logic import timeparse
 from bot.logic.crisis import DEFAULT_RESOURCES
@@ -216,7 +216,7 @@ class Setup(commands.Cog):
     async def resources(self, interaction: discord.Interaction, text: str | None = None) -> None:
         if text is None:
             settings = await groups_service.get_settings(self.bot.db, interaction.guild_id)
-            await interaction.response.send_modal(ResourcesModal(self, settings.resources_text))
+            await open_modal(interaction, ResourcesModal(self, settings.resources_text))
             return
         await self.save_resources(interaction, text)
 

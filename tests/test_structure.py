@@ -49,3 +49,15 @@ def test_only_the_client_and_the_cli_import_discord_in_the_engine():
 def test_logic_imports_nothing_of_ours_but_logic():
     pattern = re.compile(r"^\s*(from|import) (bot\.(?!logic)|cogs)", re.M)
     assert [p.name for p in (ROOT / "bot" / "logic").glob("*.py") if pattern.search(p.read_text())] == []
+
+
+def test_cogs_give_first_responses_only_through_the_answering_helpers():
+    # bot/client.py's reply, defer_reply, defer_update, edit_reply and open_modal take the interaction's gate, so
+    # the safeguard against Discord's 3-second deadline never answers at the same time as a cog.
+    pattern = re.compile(r"\binteraction\.response\.(?!is_done\(\))\w+")
+    direct = [
+        f"{p.relative_to(ROOT)}: {m.group(0)}"
+        for p in (ROOT / "cogs").glob("*.py")
+        for m in pattern.finditer(p.read_text())
+    ]
+    assert direct == []

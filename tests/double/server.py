@@ -93,6 +93,7 @@ class Faults:
     """What goes wrong, switchable per test."""
 
     denied: list[tuple[str | None, str]] = field(default_factory=list)  # (method, glob) -> 403 50013
+    delays: list[tuple[str | None, str, float]] = field(default_factory=list)  # (method, glob, seconds)
     rate_limits: list[RateRule] = field(default_factory=list)
     global_rps: float | None = None
     interaction_deadline: float = 3.0
@@ -305,6 +306,7 @@ class DiscordDouble(Driver):
         record = RecordedRequest(method, path, body)
         self.requests.append(record)
         try:
+            await self._delay(method, path)
             self._check_rate_limits(method, path)
             self._check_denied(method, path)
             result = await self._route(method, path, body or {}, files, request)
@@ -326,6 +328,12 @@ class DiscordDouble(Driver):
         if result is None:
             return web.Response(status=204)
         return _json(result)
+
+    async def _delay(self, method: str, path: str) -> None:
+        for delay_method, pattern, seconds in self.faults.delays:
+            if (delay_method is None or delay_method == method) and fnmatch.fnmatch(path, pattern):
+                await asyncio.sleep(seconds)
+                return
 
     def _check_denied(self, method: str, path: str) -> None:
         for deny_method, pattern in self.faults.denied:
@@ -359,6 +367,10 @@ class DiscordDouble(Driver):
     def deny(self, pattern: str, method: str | None = None) -> None:
         """Answer matching requests with 403 / 50013 Missing Permissions."""
         self.faults.denied.append((method, pattern))
+
+    def slow_down(self, pattern: str, seconds: float, method: str | None = None) -> None:
+        """Take `seconds` longer to answer matching requests (they still arrive, and are recorded, at once)."""
+        self.faults.delays.append((method, pattern, seconds))
 
     def rate_limit(
         self,

@@ -1,0 +1,119 @@
+"""Discord's 3-second deadline: whatever has not answered in time is acknowledged for it, and answered after.
+
+Each test shortens the bot's safeguard (2 s in production) and, where it matters, the double's deadline (3 s,
+as Discord's), then makes something slow the way it happens for real: another process holding the database's
+write lock, a slow read before a form opens, a slow Discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from contextlib import asynccontextmanager
+
+from bot.client import MODAL_TOO_LATE
+from tests.cogs.checkin_helpers import circle
+
+SAFEGUARD = 0.2  # the bot acknowledges what has not answered after this long
+DEADLINE = 1.0  # and the double forgets an interaction not acknowledged after this long
+LOCKED_FOR = 1.5  # longer than the deadline: without the safeguard, the member would see "did not respond"
+
+
+@asynccontextmanager
+async def database_locked_by_another_process(running):
+    """Hold SQLite's write lock from another connection (say a backup script) for LOCKED_FOR seconds."""
+    other = sqlite3.connect(running.bot.db.path, isolation_level=None, check_same_thread=False)
+    await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
+
+    async def release_later() -> None:
+        await asyncio.sleep(LOCKED_FOR)
+        await asyncio.to_thread(other.execute, "COMMIT")
+        other.close()
+
+    releasing = asyncio.create_task(release_later())
+    try:
+        yield
+    finally:
+        await releasing
+
+
+def callbacks(double) -> list:
+    return double.requests_to("POST", "/interactions/*/callback")
+
+
+def shorten_deadlines(running, double) -> None:
+    running.bot.acknowledge_after = SAFEGUARD
+    double.faults.interaction_deadline = DEADLINE
+
+
+async def test_a_checkin_held_up_by_the_database_is_acknowledged_in_time_and_answered_once_saved(
+    running, discord_double, world, caplog
+):
+    shorten_deadlines(running, discord_double)
+    caplog.set_level(logging.DEBUG)
+    async with database_locked_by_another_process(running):
+        reply = await discord_double.slash(
+            "checkin", user=world.alice, mood=2, share="private", note="a secret kind of week"
+        )
+    assert reply.deferred and reply.ephemeral  # "thinking…", seen by the member alone
+    assert "private journal" in reply.text and "average **2.0** from 1 check-in" in reply.text
+    assert all(f["flags"] & 64 for f in reply.followups)
+    assert [r.status for r in callbacks(discord_double)] == [200]  # acknowledged once, in time: no 10062
+    assert await running.bot.db.fetchval("SELECT COUNT(*) FROM checkins WHERE user_id = ?", (world.alice.id,)) == 1
+    warned = [r.getMessage() for r in caplog.records if "had no answer" in r.getMessage()]
+    assert len(warned) == 1 and "checkin" in warned[0]
+    assert "secret kind of week" not in caplog.text
+
+
+async def test_a_click_held_up_by_the_database_still_turns_its_message_into_the_answer(running, discord_double, world):
+    await circle(discord_double, world, members=())
+    ask = await discord_double.slash("checkin", user=world.carol, mood=2, share="anonymous", note="first time")
+    assert "not in a group here yet" in ask.text
+    shorten_deadlines(running, discord_double)
+    async with database_locked_by_another_process(running):
+        kept = await discord_double.click(ask, "Keep it private", user=world.carol)
+    assert kept.record.callback_type == 6  # acknowledged as a click, the message left as it was for the moment
+    assert kept.message["id"] == ask.message["id"]
+    assert "private journal" in kept.content and kept.buttons == []  # then edited into the answer
+    assert kept.followups == []
+    assert (
+        await running.bot.db.fetchval("SELECT note FROM checkins WHERE user_id = ?", (world.carol.id,)) == "first time"
+    )
+
+
+async def test_a_form_that_could_not_open_in_time_says_so_and_changes_nothing(
+    running, discord_double, world, monkeypatch
+):
+    from cogs import setup as setup_cog
+
+    shorten_deadlines(running, discord_double)
+    get_settings = setup_cog.groups_service.get_settings
+
+    async def slow_settings(*args, **kwargs):
+        await asyncio.sleep(SAFEGUARD * 3)
+        return await get_settings(*args, **kwargs)
+
+    monkeypatch.setattr(setup_cog.groups_service, "get_settings", slow_settings)
+    reply = await discord_double.slash("setup resources", user=world.maya)
+    assert reply.modal is None and reply.deferred and reply.ephemeral
+    assert MODAL_TOO_LATE in reply.text
+    monkeypatch.setattr(setup_cog.groups_service, "get_settings", get_settings)
+    assert (await discord_double.slash("setup resources", user=world.maya)).modal is not None  # quick again: it opens
+
+
+async def test_an_answer_already_on_its_way_is_not_acknowledged_a_second_time(running, discord_double, world):
+    running.bot.acknowledge_after = SAFEGUARD
+    discord_double.slow_down("/interactions/*/callback", SAFEGUARD * 3)  # Discord takes its time to take the answer
+    reply = await discord_double.slash("help", user=world.alice)
+    await asyncio.sleep(SAFEGUARD * 2)
+    assert not reply.deferred and reply.ephemeral and reply.text
+    assert [r.status for r in callbacks(discord_double)] == [200]  # no second callback, so no 40060
+
+
+async def test_a_quick_answer_is_never_deferred(running, discord_double, world):
+    running.bot.acknowledge_after = SAFEGUARD
+    reply = await discord_double.slash("checkin", user=world.alice, mood=4, share="private")
+    await asyncio.sleep(SAFEGUARD * 2)
+    assert not reply.deferred and "private journal" in reply.content
+    assert len(callbacks(discord_double)) == 1
