@@ -123,14 +123,18 @@ def _gate(interaction: discord.Interaction) -> asyncio.Lock:
 
 
 def acknowledge_later(interaction: discord.Interaction, after: float) -> None:
-    """Make sure Discord hears from us about `interaction` within `after` seconds, whatever its handler does."""
+    """Make sure Discord hears from us within `after` seconds of creating `interaction`, whatever its handler does."""
     if interaction.type not in (
         discord.InteractionType.application_command,
         discord.InteractionType.component,
         discord.InteractionType.modal_submit,
     ):
         return  # autocomplete cannot be deferred; pings are answered by discord.py
-    asyncio.get_running_loop().call_later(after, _acknowledge_if_silent, interaction)
+    # The 3 seconds run from when Discord created it: one that reached us late (a busy loop) has less time left.
+    # A clock ahead of Discord's only makes this earlier, never later.
+    asyncio.get_running_loop().call_later(
+        max(0.0, after - max(0.0, _age(interaction))), _acknowledge_if_silent, interaction
+    )
 
 
 def _acknowledge_if_silent(interaction: discord.Interaction) -> None:
@@ -159,7 +163,8 @@ async def _acknowledge(interaction: discord.Interaction) -> None:
 
 
 def _age(interaction: discord.Interaction) -> float:
-    return (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    """Seconds since Discord created the interaction (by its snowflake), by our clock."""
+    return time.time() - ((interaction.id >> 22) + discord.utils.DISCORD_EPOCH) / 1000
 
 
 async def reply(interaction: discord.Interaction, content: str | None = None, **kwargs: Any) -> None:

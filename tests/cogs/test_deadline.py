@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from contextlib import asynccontextmanager
 
 from bot.client import MODAL_TOO_LATE
@@ -64,6 +65,25 @@ async def test_a_checkin_held_up_by_the_database_is_acknowledged_in_time_and_ans
     warned = [r.getMessage() for r in caplog.records if "had no answer" in r.getMessage()]
     assert len(warned) == 1 and "checkin" in warned[0]
     assert "secret kind of week" not in caplog.text
+
+
+async def test_an_interaction_that_reached_the_bot_late_is_acknowledged_sooner(running, discord_double, world):
+    # The event loop was busy (here: blocked for a second) when the interaction came in. Discord's clock started
+    # when it created the interaction, so the safeguard counts from then, not from when the bot got to it.
+    shorten_deadlines(running, discord_double)
+    discord_double.faults.interaction_deadline = 1.2
+    parsers = running.bot._connection.parsers
+    parse = parsers["INTERACTION_CREATE"]
+
+    def busy_then_parse(data):
+        time.sleep(1.0)  # a loop stalled before it read the event (what this test is about)
+        parse(data)
+
+    parsers["INTERACTION_CREATE"] = busy_then_parse
+    async with database_locked_by_another_process(running):
+        reply = await discord_double.slash("checkin", user=world.alice, mood=3, share="private")
+    assert reply.deferred and "private journal" in reply.text
+    assert [r.status for r in callbacks(discord_double)] == [200]
 
 
 async def test_a_click_held_up_by_the_database_still_turns_its_message_into_the_answer(running, discord_double, world):
