@@ -112,7 +112,21 @@ MODAL_TOO_LATE = (
     "Discord needed an answer from me before I could open the form, so it didn't open. "
     "Please try again; it should be quick now."
 )
+NOTHING_ANSWERS = (
+    "That doesn't work any more: it may be from before I restarted, or it waited too long. "
+    "Please run the command again for a fresh one."
+)
+_HANDLED = "peerbot.taken-up"
 _acknowledging: set[asyncio.Task[None]] = set()
+
+
+def taken_up(interaction: discord.Interaction) -> None:
+    """Note that a handler of ours has this click or form (cogs/_ui.py's guarded callbacks, views and modals).
+
+    A click on a button nothing answers any more (a short-lived view from before a restart) is then told so by
+    the safeguard, instead of being acknowledged in silence.
+    """
+    interaction.extras[_HANDLED] = True
 
 
 def _gate(interaction: discord.Interaction) -> asyncio.Lock:
@@ -149,14 +163,22 @@ async def _acknowledge(interaction: discord.Interaction) -> None:
     async with _gate(interaction):
         if interaction.response.is_done():
             return
+        orphan = (
+            interaction.type is not discord.InteractionType.application_command and _HANDLED not in interaction.extras
+        )
         try:
-            if interaction.type is discord.InteractionType.component:
+            if orphan:
+                await interaction.response.send_message(NOTHING_ANSWERS, ephemeral=True)
+            elif interaction.type is discord.InteractionType.component:
                 await interaction.response.defer()  # the clicked message is edited or answered later
             else:
                 await interaction.response.defer(ephemeral=True, thinking=True)
         except Exception as exc:  # expired already, or Discord refused: the handler's own answer is all that is left
             log.warning("Could not acknowledge slow interaction %s in time: %s", interaction.id, exc)
             return
+    if orphan:
+        log.info("Interaction %s: nothing answers that component or form any more; told the member", interaction.id)
+        return
     name = interaction.command.qualified_name if interaction.command else "a component or form"
     age = _age(interaction)
     log.warning("Interaction %s (%s) had no answer after %.1f s; acknowledged it", interaction.id, name, age)
@@ -404,4 +426,5 @@ __all__ = [
     "handle_interaction_error",
     "open_modal",
     "reply",
+    "taken_up",
 ]

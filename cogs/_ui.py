@@ -10,7 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.client import handle_interaction_error
+from bot.client import handle_interaction_error, taken_up
 from bot.services import groups as groups_service
 
 CALM = discord.Colour(0x4F9D9A)
@@ -29,6 +29,7 @@ def guarded(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]
 
     @functools.wraps(func)
     async def wrapper(self: Any, interaction: discord.Interaction, *args: Any) -> Any:
+        taken_up(interaction)
         try:
             return await func(self, interaction, *args)
         except Exception as exc:  # every error gets a kind reply, never silence
@@ -39,6 +40,10 @@ def guarded(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]
 
 class GuardedView(discord.ui.View):
     """A view whose errors get the same kind replies as commands."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        taken_up(interaction)
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: Any) -> None:
         await handle_interaction_error(interaction, error)
@@ -114,6 +119,10 @@ class ChoiceButton:
 
 class GuardedModal(discord.ui.Modal):
     """A modal whose errors get the same kind replies as commands."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        taken_up(interaction)
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await handle_interaction_error(interaction, error)

@@ -61,3 +61,31 @@ def test_cogs_give_first_responses_only_through_the_answering_helpers():
         for m in pattern.finditer(p.read_text())
     ]
     assert direct == []
+
+
+async def test_every_component_and_form_handler_is_guarded(tmp_path):
+    # Guarded handlers turn errors into kind replies and tell the deadline safeguard they have the interaction
+    # (so a click nothing answers any more is told so); see cogs/_ui.py.
+    import importlib
+    import inspect
+
+    import discord
+
+    from cogs._ui import Components, GuardedModal, GuardedView
+
+    def guarded(cls: type) -> bool:
+        if issubclass(cls, discord.ui.DynamicItem):
+            return hasattr(cls.callback, "__wrapped__")
+        if issubclass(cls, discord.ui.Modal):
+            return issubclass(cls, GuardedModal)
+        if issubclass(cls, discord.ui.View):
+            return issubclass(cls, GuardedView | Components)
+        return True
+
+    unguarded = [
+        name
+        for path in sorted((ROOT / "cogs").glob("*.py"))
+        for name, cls in inspect.getmembers(importlib.import_module(f"cogs.{path.stem}"), inspect.isclass)
+        if cls.__module__ == f"cogs.{path.stem}" and not guarded(cls)
+    ]
+    assert unguarded == []

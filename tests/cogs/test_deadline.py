@@ -13,7 +13,7 @@ import sqlite3
 import time
 from contextlib import asynccontextmanager
 
-from bot.client import MODAL_TOO_LATE
+from bot.client import MODAL_TOO_LATE, NOTHING_ANSWERS
 from tests.cogs.checkin_helpers import circle
 
 SAFEGUARD = 0.2  # the bot acknowledges what has not answered after this long
@@ -137,3 +137,14 @@ async def test_a_quick_answer_is_never_deferred(running, discord_double, world):
     await asyncio.sleep(SAFEGUARD * 2)
     assert not reply.deferred and "private journal" in reply.content
     assert len(callbacks(discord_double)) == 1
+
+
+async def test_a_button_nothing_answers_any_more_says_so_instead_of_failing(running, discord_double, world):
+    # The choice offered with a check-in lives only while the bot runs; after a restart nothing answers it.
+    await circle(discord_double, world, members=())
+    ask = await discord_double.slash("checkin", user=world.carol, mood=2, share="anonymous", note="first time")
+    await running.restart()
+    running.bot.acknowledge_after = SAFEGUARD
+    stale = await discord_double.click(ask, "Keep it private", user=world.carol)
+    assert stale.ephemeral and stale.content == NOTHING_ANSWERS
+    assert await running.bot.db.fetchval("SELECT COUNT(*) FROM checkins") == 0
