@@ -145,10 +145,10 @@ def acknowledge_later(interaction: discord.Interaction, after: float) -> None:
     ):
         return  # autocomplete cannot be deferred; pings are answered by discord.py
     # The 3 seconds run from when Discord created it: one that reached us late (a busy loop) has less time left.
-    # A clock ahead of Discord's only makes this earlier, never later.
-    asyncio.get_running_loop().call_later(
-        max(0.0, after - max(0.0, _age(interaction))), _acknowledge_if_silent, interaction
-    )
+    # But never less than half: with this machine's clock ahead of Discord's, every interaction would look late,
+    # and each would be deferred (and every form refused) however quick the answer.
+    late = max(0.0, _age(interaction))
+    asyncio.get_running_loop().call_later(max(after / 2, after - late), _acknowledge_if_silent, interaction)
 
 
 def _acknowledge_if_silent(interaction: discord.Interaction) -> None:
@@ -190,7 +190,11 @@ def _age(interaction: discord.Interaction) -> float:
 
 
 async def reply(interaction: discord.Interaction, content: str | None = None, **kwargs: Any) -> None:
-    """Answer ephemerally, through the followup when the response was already used."""
+    """Answer ephemerally, through the followup when the response was already used.
+
+    After a "thinking…" defer, Discord makes the first followup that message, ephemeral as the defer was,
+    whatever `ephemeral` says; the deferrals here (and the safeguard's) are all ephemeral, like every answer.
+    """
     kwargs.setdefault("ephemeral", True)
     if not interaction.response.is_done():
         async with _gate(interaction):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import discord
 from discord import app_commands
 
-from bot.client import edit_reply, reply
+from bot.client import defer_update, edit_reply, reply
 from bot.logic.crisis import DEFAULT_RESOURCES
 from bot.logic.moods import mood_label
 from bot.services import checkins as checkins_service
@@ -306,6 +306,7 @@ class DraftView(GuardedView):
     ) -> None:
         super().__init__(timeout=DRAFT_TIMEOUT)
         self.cog, self.draft, self.owner = cog, draft, owner
+        self.taken = False
         if groups:
             menu = discord.ui.Select(
                 placeholder="Which group?",
@@ -321,16 +322,30 @@ class DraftView(GuardedView):
         button = discord.ui.Button(label=label, style=style)
 
         async def chosen(interaction: discord.Interaction) -> None:
-            self.stop()
-            await self.cog.submit(interaction, draft)
+            await self._submit(interaction, draft)
 
         button.callback = chosen
         self.add_item(button)
 
     async def _picked(self, interaction: discord.Interaction) -> None:
-        self.stop()
         value = interaction.data["values"][0]  # type: ignore[index]
-        await self.cog.submit(interaction, replace(self.draft, group_id=int(value)))
+        await self._submit(interaction, replace(self.draft, group_id=int(value)))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        await super().interaction_check(interaction)
+        if self.taken:  # clicked again while the first choice is being saved: acknowledged, nothing done twice
+            await defer_update(interaction)
+            return False
+        self.taken = True
+        return True
+
+    async def _submit(self, interaction: discord.Interaction, draft: Draft) -> None:
+        # The view stays listening until the choice is done, so a second click meanwhile is answered (above)
+        # rather than told the buttons no longer work.
+        try:
+            await self.cog.submit(interaction, draft)
+        finally:
+            self.stop()
 
     async def on_timeout(self) -> None:
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.cogs.checkin_helpers import audit, circle, modlog, restarted
-from tests.double.driver import button_labels
 
 ASK = "Ask a person to reach out"
 
@@ -131,9 +130,9 @@ WITHDRAW = "I'm OK for now, cancel my request"
 
 async def test_the_member_can_take_the_request_back_before_anyone_picks_it_up(running, discord_double, world, helpers):
     asked = await ask_for_help(discord_double, world, helpers)
-    await discord_double.wait_until(lambda: asked.followups)
-    assert WITHDRAW in button_labels(asked.followups[-1])
-    withdrawn = await discord_double.click(asked.followups[-1], WITHDRAW, user=world.alice)
+    await discord_double.wait_until(lambda: WITHDRAW in asked.buttons)  # "thinking…" became the answer
+    assert asked.ephemeral and asked.followups == []
+    withdrawn = await discord_double.click(asked, WITHDRAW, user=world.alice)
     assert "nobody will be pinged" in withdrawn.text
     [request] = modlog(discord_double, world)
     assert f"↩️ <@{world.alice.id}> said they're OK for now" in request["content"]
@@ -150,10 +149,10 @@ async def test_the_member_can_take_the_request_back_before_anyone_picks_it_up(ru
 
 async def test_after_a_helper_picked_it_up_taking_it_back_says_who_is_coming(running, discord_double, world, helpers):
     asked = await ask_for_help(discord_double, world, helpers)
-    await discord_double.wait_until(lambda: asked.followups)
+    await discord_double.wait_until(lambda: WITHDRAW in asked.buttons)
     [request] = modlog(discord_double, world)
     await claim(discord_double, request, world.bob)
-    late = await discord_double.click(asked.followups[-1], WITHDRAW, user=world.alice)
+    late = await discord_double.click(asked, WITHDRAW, user=world.alice)
     assert "**Bob** has already picked this up" in late.text and late.ephemeral
     assert await running.bot.db.fetchval("SELECT status FROM escalations") == "claimed"
 

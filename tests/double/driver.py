@@ -509,8 +509,13 @@ class Driver:
         guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
         return guild, channel
 
-    async def click(self: DiscordDouble, message: dict[str, Any] | Reply, label: str, *, user: User) -> Reply:
-        """Click the button labelled `label` (or with that custom_id) on a message."""
+    async def click(
+        self: DiscordDouble, message: dict[str, Any] | Reply, label: str, *, user: User, settle: bool = True
+    ) -> Reply:
+        """Click the button labelled `label` (or with that custom_id) on a message.
+
+        Returns once the bot acknowledged the click and, unless `settle` is False, gave the answer it deferred.
+        """
         if isinstance(message, Reply):
             message = message.message
         message = self.messages.get(int(message["id"]), message)
@@ -530,7 +535,7 @@ class Driver:
             raise CommandError(f"{label!r} is a link button ({button.get('url')}); the bot never hears it")
         guild, channel = self._message_place(message)
         data = {"custom_id": button["custom_id"], "component_type": 2}
-        return await self._send(self._interaction(3, data, user, guild, channel, message))
+        return await self._send(self._interaction(3, data, user, guild, channel, message), settle=settle)
 
     async def select(
         self: DiscordDouble,
@@ -665,6 +670,15 @@ class Driver:
 
     async def r_followup(self: DiscordDouble, parts, body, files, request):
         record = self._record_for(parts[2])
+        loading = self.messages.get(record.message_id) if record.callback_type == 5 and record.message_id else None
+        if loading is not None and int(loading.get("flags", 0)) & LOADING:
+            # As Discord does: the first followup after "thinking…" becomes that message, and stays as
+            # ephemeral (or not) as the defer said, whatever flags it asks for.
+            flags = int(loading["flags"]) & ~LOADING
+            self._apply_edit(loading, body, files)
+            loading["flags"], loading["edited_timestamp"] = flags, None
+            record.settled.set()
+            return loading
         message = message_payload(
             channel=record.channel,
             author=self.bot_user,
