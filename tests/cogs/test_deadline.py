@@ -182,3 +182,15 @@ async def test_a_button_nothing_answers_any_more_says_so_instead_of_failing(runn
     stale = await discord_double.click(ask, "Keep it private", user=world.carol)
     assert stale.ephemeral and stale.content == NOTHING_ANSWERS
     assert await running.bot.db.fetchval("SELECT COUNT(*) FROM checkins") == 0
+
+
+async def test_a_form_held_up_by_the_database_shows_thinking_then_its_answer(running, discord_double, world):
+    form = await discord_double.slash("setup resources", user=world.maya)
+    field = form.modal["components"][0]
+    custom_id = (field.get("component") or field["components"][0])["custom_id"]
+    shorten_deadlines(running, discord_double)
+    async with database_locked_by_another_process(running):
+        saved = await discord_double.submit_modal(form, {custom_id: "Call Sam on 555-0100"}, user=world.maya)
+    assert saved.deferred and saved.ephemeral and saved.followups == []
+    assert "this server's text" in saved.content and "555-0100" in saved.content
+    assert "555-0100" in (await discord_double.slash("resources", user=world.alice)).text
