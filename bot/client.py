@@ -99,8 +99,8 @@ def apply_endpoints(settings: Settings) -> None:
 # Discord forgets an interaction that is not acknowledged within 3 seconds: the member sees "The application
 # did not respond" even when the work was done (a check-in saved, so trying again saves it twice). Nearly
 # everything answers within milliseconds, and slow commands defer first. Whatever has still not answered
-# ACKNOWLEDGE_AFTER seconds after it arrived (another process holding the database, a stalled event loop, a
-# slow Discord call before the answer) is acknowledged for it, and its answer follows when it is ready.
+# ACKNOWLEDGE_AFTER seconds after Discord created it (another process holding the database, a stalled event
+# loop, a slow Discord call before the answer) is acknowledged for it, and its answer follows when ready.
 #
 # The first response to an interaction can be given once, so every cog answers through the helpers below
 # (tests/test_structure.py checks it): each takes the interaction's gate, and uses the followup or edits the
