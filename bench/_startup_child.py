@@ -5,7 +5,8 @@
 SPEC_JSON names the database, the key file, the double's endpoints and the fake clock's instant. It prints
 one JSON line: monotonic times (system-wide on Linux, so the parent can subtract its own spawn time) when
 `main` began (after the interpreter and imports), when the bot was ready, and when every task the cogs
-started at load had finished; the scheduler's pending jobs by kind; and the peak RSS of this process.
+started at load had finished; the longest the event loop was busy without a break in between; the
+scheduler's pending jobs by kind; and the peak RSS of this process.
 """
 
 from __future__ import annotations
@@ -42,18 +43,51 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+class StallProbe:
+    """The longest the event loop went without running a 5 ms timer, counted from `count()` on.
+
+    An interaction arriving during such a stretch waits for it to end before the bot even reads it.
+    """
+
+    TICK = 0.005
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self.counting = False
+        self.task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(self.TICK)
+            now = time.monotonic()
+            if self.counting:
+                self.longest = max(self.longest, now - last - self.TICK)
+            last = now
+
+    def count(self) -> None:
+        self.counting = True
+
+    def stop(self) -> float:
+        self.task.cancel()
+        return self.longest
+
+
 async def main(spec: dict) -> dict:
     began = time.monotonic()
+    probe = StallProbe()
     double = SimpleNamespace(api_base=spec["api_base"], gateway_url=spec["gateway_url"], identified=asyncio.Event())
     settings = settings_for(double, Path(spec["data_dir"]))
     clock = FakeClock(datetime.fromisoformat(spec["now"]))
     bot = await start_bot(double, settings, clock)
     ready = time.monotonic()
+    probe.count()  # from here on, members' interactions can arrive
     try:
         # Everything a cog started at load (rebuilding timers from the database) has to finish.
         tasks = [v for cog in bot.cogs.values() for v in vars(cog).values() if isinstance(v, asyncio.Task)]
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=600)
         rebuilt = time.monotonic()
+        stall = probe.stop()
         kinds = Counter(key.split(":")[0] + (":" + key.split(":")[-1] if key.startswith("meeting:") else "")
                         for key in bot.scheduler.pending())  # fmt: skip
     finally:
@@ -63,6 +97,7 @@ async def main(spec: dict) -> dict:
         "main_began": began,
         "ready": ready,
         "rebuilt": rebuilt,
+        "longest_stall": stall,
         "jobs": dict(kinds),
         "tasks": len(tasks),
         "maxrss_kb": peak_rss_kb(),

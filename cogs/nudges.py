@@ -46,6 +46,9 @@ class Nudges(commands.Cog):
         self.bot = bot
         self._sends = asyncio.Semaphore(FANOUT_CONCURRENCY)
         self._startup: asyncio.Task | None = None
+        # Meetings planned on their own while `plan_meetings` runs (a member's new reminder, a timer): the
+        # bulk plan read the database before them, so it leaves them alone.
+        self._replanned: set[int] | None = None
 
     async def cog_load(self) -> None:
         self._startup = asyncio.create_task(self.startup())
@@ -69,6 +72,8 @@ class Nudges(commands.Cog):
     # ------------------------------------------------------------------ reminders
     async def plan_meeting(self, meeting_id: int) -> None:
         """Send what is due for this meeting now, and set a timer for the next one."""
+        if self._replanned is not None:
+            self._replanned.add(meeting_id)
         meeting = await meetings_service.meeting_by_id(self.bot.db, meeting_id)
         key = f"reminders:{meeting_id}"
         if meeting is None:
@@ -81,6 +86,15 @@ class Nudges(commands.Cog):
 
     async def plan_meetings(self, meetings: list[meetings_service.Meeting], skipped: dict[int, dict[int, str]]) -> None:
         """`plan_meeting` for every meeting at start, planned together in a few queries (bench/startup.py)."""
+        self._replanned = set()
+        try:
+            await self._plan_meetings(meetings, skipped)
+        finally:
+            self._replanned = None
+
+    async def _plan_meetings(
+        self, meetings: list[meetings_service.Meeting], skipped: dict[int, dict[int, str]]
+    ) -> None:
         try:
             plans = await svc.plan_meetings(self.bot.db, meetings, self.bot.clock.now(), skipped)
         except Exception:
@@ -91,7 +105,11 @@ class Nudges(commands.Cog):
                 except Exception:
                     log.exception("Could not plan reminders of meeting %s", meeting.id)
             return
-        for meeting in meetings:
+        for index, meeting in enumerate(meetings):
+            if index % meetings_service.BREATHE_EVERY == meetings_service.BREATHE_EVERY - 1:
+                await asyncio.sleep(0)  # members' commands get in between
+            if meeting.id in self._replanned:
+                continue
             due, next_fire = plans[meeting.id]
             self._arm(meeting.id, next_fire)
             if due:

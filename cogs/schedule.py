@@ -45,6 +45,9 @@ class Schedule(commands.Cog):
     def __init__(self, bot: PeerBot) -> None:
         self.bot = bot
         self._rebuild: asyncio.Task | None = None
+        # Meetings planned on their own while the rebuild runs (an organiser's edit, a meeting starting): the
+        # rebuild's snapshot of them is older, so it leaves them alone.
+        self._replanned: set[int] | None = None
 
     async def cog_load(self) -> None:
         # The database is the truth: jobs are rebuilt from it, once the gateway is ready.
@@ -62,20 +65,28 @@ class Schedule(commands.Cog):
         10,000 series take most of a minute (bench/startup.py).
         """
         await self.bot.wait_until_ready()
-        with _cyclic_gc_paused():
-            meetings = await svc.active_meetings(self.bot.db)  # active, in groups not archived
-            skipped = await svc.skipped_keys(self.bot.db, [m.id for m in meetings])
-            now = self.bot.clock.now()
-            for meeting in meetings:
-                try:
-                    self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
-                    target = self._schedule_jobs(meeting, skipped[meeting.id], now)
-                    await self.mirror(meeting, target)
-                except Exception:
-                    log.exception("Could not plan meeting %s", meeting.id)
-            nudges = self.bot.get_cog("Nudges")
-            if nudges is not None:
-                await nudges.plan_meetings(meetings, skipped)
+        self._replanned = set()
+        try:
+            with _cyclic_gc_paused():
+                meetings = await svc.active_meetings(self.bot.db)  # active, in groups not archived
+                skipped = await svc.skipped_keys(self.bot.db, [m.id for m in meetings])
+                now = self.bot.clock.now()
+                for index, meeting in enumerate(meetings):
+                    if index % svc.BREATHE_EVERY == svc.BREATHE_EVERY - 1:
+                        await asyncio.sleep(0)  # members' commands get in between
+                    if meeting.id in self._replanned:
+                        continue
+                    try:
+                        self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
+                        target = self._schedule_jobs(meeting, skipped[meeting.id], now)
+                        await self.mirror(meeting, target)
+                    except Exception:
+                        log.exception("Could not plan meeting %s", meeting.id)
+                nudges = self.bot.get_cog("Nudges")
+                if nudges is not None:  # not those planned since (their reminders were, with them)
+                    await nudges.plan_meetings([m for m in meetings if m.id not in self._replanned], skipped)
+        finally:
+            self._replanned = None
 
     @commands.Cog.listener()
     async def on_group_archived(self, group) -> None:
@@ -89,6 +100,8 @@ class Schedule(commands.Cog):
 
         Called after every change; `refresh_event` re-creates the event so it shows what the organiser changed.
         """
+        if self._replanned is not None:
+            self._replanned.add(meeting_id)
         self.bot.scheduler.cancel_prefix(f"meeting:{meeting_id}:")
         meeting = await svc.meeting_by_id(self.bot.db, meeting_id)
         active = (

@@ -14,6 +14,9 @@ from bot.errors import UserError
 from bot.logic import recurrence
 from bot.logic.recurrence import Series
 
+# Loops over every meeting (the plans at start) let other work, such as members' commands, use the event loop
+# this often: planning 10,000 series in one go kept it busy for about a second (bench/startup.py).
+BREATHE_EVERY = 200
 STATUSES = ("going", "maybe", "not_going")
 STATUS_LABELS = {"going": "Going", "maybe": "Maybe", "not_going": "Can't make it"}
 SERIES = 0  # the occurrence value of a series-wide RSVP

@@ -325,3 +325,33 @@ async def test_the_servers_time_zone_is_the_default_for_a_new_group(running, dis
     assert "Scheduled **Circle**" in reply.text
     (meeting,) = await meetings_service.active_meetings(running.bot.db)
     assert meeting.timezone == "America/New_York"
+
+
+async def test_a_meeting_edited_while_the_bot_rebuilds_its_timers_keeps_the_new_time(
+    running, discord_double, world, monkeypatch
+):
+    # At start every meeting is planned from one read of the database. An organiser who moves a meeting meanwhile
+    # has it planned on its own; the older read must not put its 'starting now' back at the old time.
+    from cogs import schedule as schedule_cog
+
+    _, meeting = await make_meeting(discord_double, world, running)
+    await discord_double.slash("reminders set", user=world.alice, meeting=str(meeting.id), before="1h")
+    skipped_keys = schedule_cog.svc.skipped_keys
+    edited = []
+
+    async def read_then_the_organiser_acts(*args, **kwargs):
+        skipped = await skipped_keys(*args, **kwargs)
+        if not edited:  # once: the edit plans the meeting, which reads this too
+            edited.append(True)
+            await discord_double.slash(
+                "meeting edit", user=world.olivia, meeting=str(meeting.id), start="tuesday 18:30"
+            )
+        return skipped
+
+    monkeypatch.setattr(schedule_cog.svc, "skipped_keys", read_then_the_organiser_acts)
+    await running.bot.get_cog("Schedule").rebuild()
+    pending = running.bot.scheduler.pending()
+    assert pending[f"meeting:{meeting.id}:start"] == datetime(2026, 11, 3, 18, 30, tzinfo=UTC)
+    assert pending[f"reminders:{meeting.id}"] == datetime(
+        2026, 11, 3, 17, 30, tzinfo=UTC
+    )  # an hour before the new time

@@ -242,3 +242,25 @@ async def test_a_reminder_planned_just_before_the_member_erased_everything_is_ne
     assert len(discord_double.dms_to(world.bob)) == 1
     rows = await running.bot.db.fetchall("SELECT user_id FROM deliveries")
     assert [r["user_id"] for r in rows] == [world.bob.id]  # no ledger row about someone who erased
+
+
+async def test_a_reminder_set_while_the_plans_are_rebuilt_at_start_keeps_its_timer(
+    running, discord_double, world, monkeypatch
+):
+    # At start every meeting's reminders are planned from one read of the database. A member who sets a reminder
+    # meanwhile has it planned on its own; the older plan must not put the timer back where it was.
+    from bot.services import meetings as meetings_service
+    from cogs import nudges as nudges_cog
+
+    meeting, _ = await setup_reminder(discord_double, world, running, before="1h")
+    plan_all = nudges_cog.svc.plan_meetings
+
+    async def read_then_the_member_acts(*args, **kwargs):
+        plans = await plan_all(*args, **kwargs)
+        await discord_double.slash("reminders set", user=world.alice, meeting=str(meeting.id), before="1d")
+        return plans
+
+    monkeypatch.setattr(nudges_cog.svc, "plan_meetings", read_then_the_member_acts)
+    skipped = await meetings_service.skipped_keys(running.bot.db, [meeting.id])
+    await running.bot.get_cog("Nudges").plan_meetings([meeting], skipped)
+    assert running.bot.scheduler.pending()[f"reminders:{meeting.id}"] == TUE_19 - timedelta(days=1)
