@@ -46,9 +46,9 @@ class Nudges(commands.Cog):
         self.bot = bot
         self._sends = asyncio.Semaphore(FANOUT_CONCURRENCY)
         self._startup: asyncio.Task | None = None
-        # Meetings planned on their own while `plan_meetings` runs (a member's new reminder, a timer): the
-        # bulk plan read the database before them, so it leaves them alone.
-        self._replanned: set[int] | None = None
+        # Each running `plan_meetings`' set of meetings planned on their own since it read the database (a
+        # member's new reminder, a timer): its reading of them is older, so it leaves them alone.
+        self._bulk_plans: list[set[int]] = []
 
     async def cog_load(self) -> None:
         self._startup = asyncio.create_task(self.startup())
@@ -72,8 +72,6 @@ class Nudges(commands.Cog):
     # ------------------------------------------------------------------ reminders
     async def plan_meeting(self, meeting_id: int) -> None:
         """Send what is due for this meeting now, and set a timer for the next one."""
-        if self._replanned is not None:
-            self._replanned.add(meeting_id)
         meeting = await meetings_service.meeting_by_id(self.bot.db, meeting_id)
         key = f"reminders:{meeting_id}"
         if meeting is None:
@@ -81,19 +79,22 @@ class Nudges(commands.Cog):
             return
         due, next_fire = await svc.plan_meeting(self.bot.db, meeting, self.bot.clock.now())
         self._arm(meeting_id, next_fire)
+        for replanned in self._bulk_plans:  # planned afresh: an older bulk plan must not undo it
+            replanned.add(meeting_id)
         if due:
             await self.deliver(due)
 
     async def plan_meetings(self, meetings: list[meetings_service.Meeting], skipped: dict[int, dict[int, str]]) -> None:
         """`plan_meeting` for every meeting at start, planned together in a few queries (bench/startup.py)."""
-        self._replanned = set()
+        replanned: set[int] = set()
+        self._bulk_plans.append(replanned)
         try:
-            await self._plan_meetings(meetings, skipped)
+            await self._plan_meetings(meetings, skipped, replanned)
         finally:
-            self._replanned = None
+            self._bulk_plans.remove(replanned)
 
     async def _plan_meetings(
-        self, meetings: list[meetings_service.Meeting], skipped: dict[int, dict[int, str]]
+        self, meetings: list[meetings_service.Meeting], skipped: dict[int, dict[int, str]], replanned: set[int]
     ) -> None:
         try:
             plans = await svc.plan_meetings(self.bot.db, meetings, self.bot.clock.now(), skipped)
@@ -108,7 +109,7 @@ class Nudges(commands.Cog):
         for index, meeting in enumerate(meetings):
             if index % meetings_service.BREATHE_EVERY == meetings_service.BREATHE_EVERY - 1:
                 await asyncio.sleep(0)  # members' commands get in between
-            if meeting.id in self._replanned:
+            if meeting.id in replanned:
                 continue
             due, next_fire = plans[meeting.id]
             self._arm(meeting.id, next_fire)

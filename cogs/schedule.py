@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -45,9 +46,11 @@ class Schedule(commands.Cog):
     def __init__(self, bot: PeerBot) -> None:
         self.bot = bot
         self._rebuild: asyncio.Task | None = None
-        # Meetings planned on their own while the rebuild runs (an organiser's edit, a meeting starting): the
-        # rebuild's snapshot of them is older, so it leaves them alone.
-        self._replanned: set[int] | None = None
+        # One meeting is planned by one task at a time (its Discord event is deleted and created in steps).
+        self._planning: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Each running rebuild's set of meetings planned on their own since it read the database (an organiser's
+        # edit, a meeting starting): its reading of them is older, so it leaves them alone.
+        self._rebuilds: list[set[int]] = []
 
     async def cog_load(self) -> None:
         # The database is the truth: jobs are rebuilt from it, once the gateway is ready.
@@ -65,7 +68,8 @@ class Schedule(commands.Cog):
         10,000 series take most of a minute (bench/startup.py).
         """
         await self.bot.wait_until_ready()
-        self._replanned = set()
+        replanned: set[int] = set()
+        self._rebuilds.append(replanned)
         try:
             with _cyclic_gc_paused():
                 meetings = await svc.active_meetings(self.bot.db)  # active, in groups not archived
@@ -74,19 +78,20 @@ class Schedule(commands.Cog):
                 for index, meeting in enumerate(meetings):
                     if index % svc.BREATHE_EVERY == svc.BREATHE_EVERY - 1:
                         await asyncio.sleep(0)  # members' commands get in between
-                    if meeting.id in self._replanned:
-                        continue
-                    try:
-                        self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
-                        target = self._schedule_jobs(meeting, skipped[meeting.id], now)
-                        await self.mirror(meeting, target)
-                    except Exception:
-                        log.exception("Could not plan meeting %s", meeting.id)
+                    async with self._planning[meeting.id]:
+                        if meeting.id in replanned:
+                            continue
+                        try:
+                            self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
+                            target = self._schedule_jobs(meeting, skipped[meeting.id], now)
+                            await self.mirror(meeting, target)
+                        except Exception:
+                            log.exception("Could not plan meeting %s", meeting.id)
                 nudges = self.bot.get_cog("Nudges")
                 if nudges is not None:  # not those planned since (their reminders were, with them)
-                    await nudges.plan_meetings([m for m in meetings if m.id not in self._replanned], skipped)
+                    await nudges.plan_meetings([m for m in meetings if m.id not in replanned], skipped)
         finally:
-            self._replanned = None
+            self._rebuilds.remove(replanned)
 
     @commands.Cog.listener()
     async def on_group_archived(self, group) -> None:
@@ -100,8 +105,12 @@ class Schedule(commands.Cog):
 
         Called after every change; `refresh_event` re-creates the event so it shows what the organiser changed.
         """
-        if self._replanned is not None:
-            self._replanned.add(meeting_id)
+        async with self._planning[meeting_id]:
+            await self._plan(meeting_id, refresh_event)
+            for replanned in self._rebuilds:  # planned afresh: a rebuild's older reading must not undo it
+                replanned.add(meeting_id)
+
+    async def _plan(self, meeting_id: int, refresh_event: bool) -> None:
         self.bot.scheduler.cancel_prefix(f"meeting:{meeting_id}:")
         meeting = await svc.meeting_by_id(self.bot.db, meeting_id)
         active = (

@@ -355,3 +355,56 @@ async def test_a_meeting_edited_while_the_bot_rebuilds_its_timers_keeps_the_new_
     assert pending[f"reminders:{meeting.id}"] == datetime(
         2026, 11, 3, 17, 30, tzinfo=UTC
     )  # an hour before the new time
+
+
+async def test_a_meeting_whose_own_planning_failed_during_the_rebuild_is_still_planned_by_it(
+    running, discord_double, world, monkeypatch
+):
+    from cogs import schedule as schedule_cog
+
+    _, meeting = await make_meeting(discord_double, world, running)
+    await discord_double.slash("reminders set", user=world.alice, meeting=str(meeting.id), before="1h")
+    for prefix in ("meeting:", "reminders:"):  # as in a new process: no timers until the rebuild
+        running.bot.scheduler.cancel_prefix(prefix)
+    schedule = running.bot.get_cog("Schedule")
+    skipped_keys, get_group = schedule_cog.svc.skipped_keys, schedule_cog.groups_service.get_group
+    tried = []
+
+    async def broken_get_group(*args, **kwargs):
+        raise RuntimeError("the database fell over")
+
+    async def read_then_a_plan_fails(*args, **kwargs):
+        skipped = await skipped_keys(*args, **kwargs)
+        if not tried:  # an organiser's change comes in, and planning it fails
+            tried.append(True)
+            monkeypatch.setattr(schedule_cog.groups_service, "get_group", broken_get_group)
+            with pytest.raises(RuntimeError):
+                await schedule.plan(meeting.id)
+            monkeypatch.setattr(schedule_cog.groups_service, "get_group", get_group)
+        return skipped
+
+    monkeypatch.setattr(schedule_cog.svc, "skipped_keys", read_then_a_plan_fails)
+    await schedule.rebuild()
+    pending = running.bot.scheduler.pending()
+    assert pending[f"meeting:{meeting.id}:start"] == TUE_19
+    assert pending[f"reminders:{meeting.id}"] == TUE_19 - timedelta(hours=1)
+
+
+async def test_an_edit_while_the_rebuild_updates_the_discord_event_leaves_one_event_at_the_new_time(
+    running, discord_double, world
+):
+    import asyncio
+
+    _, meeting = await make_meeting(discord_double, world, running)
+    async with running.bot.db.transaction() as tx:  # the event is out of date (say the bot was down a week)
+        await tx.execute("UPDATE meetings SET event_occurrence = 1 WHERE id = ?", (meeting.id,))
+    discord_double.slow_down("/guilds/*/scheduled-events*", 0.2)
+    events = len(discord_double.requests_to("POST", "/guilds/*/scheduled-events"))
+    rebuilding = asyncio.create_task(running.bot.get_cog("Schedule").rebuild())
+    await discord_double.wait_until(lambda: discord_double.requests_to("GET", "/guilds/*/scheduled-events/*"))
+    await discord_double.slash("meeting edit", user=world.olivia, meeting=str(meeting.id), start="tuesday 18:30")
+    await rebuilding
+    [event] = discord_double.scheduled_events.values()
+    assert event["scheduled_start_time"].startswith("2026-11-03T18:30")
+    assert await running.bot.db.fetchval("SELECT event_id FROM meetings") == int(event["id"])
+    assert len(discord_double.requests_to("POST", "/guilds/*/scheduled-events")) == events + 2  # rebuild, then edit

@@ -264,3 +264,31 @@ async def test_a_reminder_set_while_the_plans_are_rebuilt_at_start_keeps_its_tim
     skipped = await meetings_service.skipped_keys(running.bot.db, [meeting.id])
     await running.bot.get_cog("Nudges").plan_meetings([meeting], skipped)
     assert running.bot.scheduler.pending()[f"reminders:{meeting.id}"] == TUE_19 - timedelta(days=1)
+
+
+async def test_a_meeting_whose_own_reminder_planning_failed_meanwhile_is_still_planned_at_start(
+    running, discord_double, world, monkeypatch
+):
+    from bot.services import meetings as meetings_service
+    from cogs import nudges as nudges_cog
+
+    meeting, _ = await setup_reminder(discord_double, world, running, before="1h")
+    running.bot.scheduler.cancel_prefix("reminders:")  # as in a new process: no timers until the plans
+    nudges = running.bot.get_cog("Nudges")
+    plan_all, plan_one = nudges_cog.svc.plan_meetings, nudges_cog.svc.plan_meeting
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("the database fell over")
+
+    async def read_then_a_plan_fails(*args, **kwargs):
+        plans = await plan_all(*args, **kwargs)
+        monkeypatch.setattr(nudges_cog.svc, "plan_meeting", broken)
+        with pytest.raises(RuntimeError):
+            await nudges.plan_meeting(meeting.id)
+        monkeypatch.setattr(nudges_cog.svc, "plan_meeting", plan_one)
+        return plans
+
+    monkeypatch.setattr(nudges_cog.svc, "plan_meetings", read_then_a_plan_fails)
+    skipped = await meetings_service.skipped_keys(running.bot.db, [meeting.id])
+    await nudges.plan_meetings([meeting], skipped)
+    assert running.bot.scheduler.pending()[f"reminders:{meeting.id}"] == TUE_19 - timedelta(hours=1)
