@@ -119,6 +119,11 @@ class Nudges(commands.Cog):
                 except Exception:
                     log.exception("Could not deliver the reminders of meeting %s", meeting.id)
 
+    async def replan_member(self, user_id: int) -> None:
+        """A change may make a reminder fall due earlier: re-plan the member's meetings now."""
+        for meeting in await svc.meetings_with_reminders(self.bot.db, user_id):
+            await self.plan_meeting(meeting.id)
+
     def _arm(self, meeting_id: int, next_fire: datetime | None) -> None:
         key = f"reminders:{meeting_id}"
         if next_fire is not None:
@@ -219,6 +224,8 @@ class Nudges(commands.Cog):
                 await svc.mark(tx, [key], status)
         if decision.send_fading_offer:
             self._offer_timer(user_id, int(now.timestamp()))
+        if decision.state.level != prefs.level:  # fewer reminders, or (after a miss) all of them back
+            await self.replan_member(user_id)
 
     async def _send_nudge(self, guild_id: int, user_id: int, kind: str, prefs: svc.Prefs) -> str:
         if kind == "fading_offer":
@@ -271,6 +278,8 @@ class Nudges(commands.Cog):
         async with self.bot.db.transaction() as tx:
             await svc.save_state(tx, interaction.user.id, state)
         self.bot.scheduler.cancel(f"nudge:offer:{interaction.user.id}")
+        if state.level != prefs.level:
+            await self.replan_member(interaction.user.id)
         words = {
             "keep": "Keeping all your reminders.",
             "fewer": "Stepping back to one reminder before each meeting.",

@@ -54,8 +54,7 @@ class Reminders(commands.Cog):
         """A change may make a reminder fall due earlier: re-plan the member's meetings now."""
         nudges = self.bot.get_cog("Nudges")
         if nudges is not None:
-            for meeting in await svc.meetings_with_reminders(self.bot.db, user_id):
-                await nudges.plan_meeting(meeting.id)
+            await nudges.replan_member(user_id)
 
     async def _targets(self, interaction: discord.Interaction, value: str) -> list[tuple[int | None, int | None, str]]:
         """Resolve a `meeting` value to (meeting_id, group_id, name) targets."""

@@ -12,6 +12,7 @@ from bot.client import PeerBot, reply
 from bot.errors import UserError
 from bot.services import groups as groups_service
 from bot.services import meetings as svc
+from bot.services import reminders as reminders_service
 from bot.services.meetings import SERIES, STATUS_LABELS
 from cogs._meeting_ui import DYNAMIC_ITEMS, location, occurrence_autocomplete, rsvp_view, upcoming_view
 from cogs._ui import CALM, group_autocomplete, when
@@ -109,6 +110,15 @@ class Rsvp(commands.Cog):
                 for item in offer.children:
                     view.add_item(item)
         await reply(interaction, text, **({"view": view} if view else {}))
+        if status != "not_going":  # a reminder skipped for "not going" may be wanted again, and due soon
+            await self._replan_reminders(interaction.user.id, meeting.id)
+
+    async def _replan_reminders(self, user_id: int, meeting_id: int) -> None:
+        nudges = self.bot.get_cog("Nudges")
+        if nudges is not None and any(
+            m.id == meeting_id for m in await reminders_service.meetings_with_reminders(self.bot.db, user_id)
+        ):
+            await nudges.plan_meeting(meeting_id)
 
     @app_commands.command(name="attend", description="Check yourself in to a meeting that's on now")
     @app_commands.guild_only()

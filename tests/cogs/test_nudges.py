@@ -162,3 +162,30 @@ async def test_a_nudge_decided_for_a_member_who_then_erased_everything_sends_and
     for table in ("reminder_prefs", "deliveries"):
         count = await running.bot.db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (world.alice.id,))
         assert count == 0, table
+
+
+async def test_a_miss_brings_back_the_reminders_of_the_members_other_meetings_too(
+    running, discord_double, world, clock
+):
+    from bot.logic.nudging import NudgeState
+    from bot.services import meetings as meetings_service
+
+    _, tuesday = await make_meeting(discord_double, world, running)
+    await discord_double.slash(
+        "meeting create", user=world.olivia, group="Tuesday Circle", title="Thursday check-in",
+        start="thursday 19:00", timezone="Europe/London", repeat="weekly",
+    )  # fmt: skip
+    [thursday] = [m for m in await meetings_service.active_meetings(running.bot.db) if m.title == "Thursday check-in"]
+    await discord_double.slash("group join", user=world.alice, group="Tuesday Circle")
+    for meeting in (tuesday, thursday):
+        await discord_double.slash("reminders set", user=world.alice, meeting=str(meeting.id), before="1h")
+    async with running.bot.db.transaction() as tx:  # she had said "none for now"
+        await reminders_service.save_state(tx, world.alice.id, NudgeState(style="fading", level="none"))
+    await running.bot.get_cog("Nudges").replan_member(world.alice.id)
+    assert f"reminders:{thursday.id}" not in running.bot.scheduler.pending()
+    key = int(TUE_19.timestamp())
+    await discord_double.slash("rsvp", user=world.alice, meeting=f"{tuesday.id}@{key}", status="going")
+    await meeting_week(running, discord_double, clock, 0, [])  # she misses Tuesday's
+    assert (await reminders_service.get_prefs(running.bot.db, world.alice.id)).level == "full"
+    thursday_18 = datetime(2026, 11, 5, 18, 0, tzinfo=UTC)  # an hour before Thursday's, as she asked
+    assert running.bot.scheduler.pending()[f"reminders:{thursday.id}"] == thursday_18

@@ -292,3 +292,18 @@ async def test_a_meeting_whose_own_reminder_planning_failed_meanwhile_is_still_p
     skipped = await meetings_service.skipped_keys(running.bot.db, [meeting.id])
     await nudges.plan_meetings([meeting], skipped)
     assert running.bot.scheduler.pending()[f"reminders:{meeting.id}"] == TUE_19 - timedelta(hours=1)
+
+
+async def test_changing_not_going_back_to_going_brings_that_dates_reminder_back_on_time(
+    running, discord_double, world, clock
+):
+    meeting, _ = await setup_reminder(discord_double, world, running, before="1h")
+    on_tuesday = f"{meeting.id}@{KEY}"
+    await discord_double.slash("rsvp", user=world.alice, meeting=on_tuesday, status="not_going")
+    await running.restart()  # planned afresh (a restart, or anyone's change): Tuesday's reminder is not wanted
+    await running.bot.get_cog("Schedule")._rebuild
+    assert running.bot.scheduler.pending()[f"reminders:{meeting.id}"] == TUE_19 + timedelta(days=7, hours=-1)
+    await discord_double.slash("rsvp", user=world.alice, meeting=on_tuesday, status="going")
+    await advance(running, clock, TUE_19 - timedelta(minutes=60))
+    (dm,) = await discord_double.wait_until(lambda: discord_double.dms_to(world.alice))
+    assert "Evening circle" in dm["embeds"][0]["title"]
