@@ -104,8 +104,8 @@ def apply_endpoints(settings: Settings) -> None:
 #
 # The first response to an interaction can be given once, so every cog answers through the helpers below
 # (tests/test_structure.py checks it): each takes the interaction's gate, and uses the followup or edits the
-# deferred message when the safeguard was first. The safeguard leaves alone an interaction whose answer is on
-# its way (the gate is held).
+# deferred message when the safeguard was first. The safeguard waits for an answer that is on its way (the
+# gate is held), and does nothing once it has been given.
 ACKNOWLEDGE_AFTER = 2.0
 _GATE = "peerbot.first-response"
 MODAL_TOO_LATE = (
@@ -113,8 +113,8 @@ MODAL_TOO_LATE = (
     "Please try again; it should be quick now."
 )
 NOTHING_ANSWERS = (
-    "That doesn't work any more: it may be from before I restarted, or it waited too long. "
-    "Please run the command again for a fresh one."
+    "That button doesn't work any more: it may be from before I restarted, or it was left too long. "
+    "If you already got an answer, it went through; if not, please run the command again."
 )
 _HANDLED = "peerbot.taken-up"
 _acknowledging: set[asyncio.Task[None]] = set()
@@ -152,7 +152,7 @@ def acknowledge_later(interaction: discord.Interaction, after: float) -> None:
 
 
 def _acknowledge_if_silent(interaction: discord.Interaction) -> None:
-    if interaction.response.is_done() or _gate(interaction).locked() or interaction.client.is_closed():
+    if interaction.response.is_done() or interaction.client.is_closed():
         return
     task = asyncio.ensure_future(_acknowledge(interaction))
     _acknowledging.add(task)

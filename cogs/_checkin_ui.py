@@ -306,7 +306,7 @@ class DraftView(GuardedView):
     ) -> None:
         super().__init__(timeout=DRAFT_TIMEOUT)
         self.cog, self.draft, self.owner = cog, draft, owner
-        self.taken = False
+        self.choice_made = False
         if groups:
             menu = discord.ui.Select(
                 placeholder="Which group?",
@@ -333,21 +333,20 @@ class DraftView(GuardedView):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         await super().interaction_check(interaction)
-        if self.taken:  # clicked again while the first choice is being saved: acknowledged, nothing done twice
+        if self.choice_made:  # a second click (while the first is saved, or just after): nothing done twice
             await defer_update(interaction)
             return False
-        self.taken = True
+        self.choice_made = True
         return True
 
     async def _submit(self, interaction: discord.Interaction, draft: Draft) -> None:
-        # The view stays listening until the choice is done, so a second click meanwhile is answered (above)
-        # rather than told the buttons no longer work.
-        try:
-            await self.cog.submit(interaction, draft)
-        finally:
-            self.stop()
+        # The view keeps listening until it times out, so a second click is acknowledged (above) rather than
+        # told the buttons no longer work, which would invite the member to check in twice.
+        await self.cog.submit(interaction, draft)
 
     async def on_timeout(self) -> None:
+        if self.choice_made:
+            return
         try:
             await self.owner.edit_original_response(
                 content="I didn't save or share that check-in because nothing was picked. Run `/checkin` again "

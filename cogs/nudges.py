@@ -107,8 +107,7 @@ class Nudges(commands.Cog):
                     log.exception("Could not plan reminders of meeting %s", meeting.id)
             return
         for index, meeting in enumerate(meetings):
-            if index % meetings_service.BREATHE_EVERY == meetings_service.BREATHE_EVERY - 1:
-                await asyncio.sleep(0)  # members' commands get in between
+            await meetings_service.breathe(index)
             if meeting.id in replanned:
                 continue
             due, next_fire = plans[meeting.id]
@@ -278,14 +277,17 @@ class Nudges(commands.Cog):
         async with self.bot.db.transaction() as tx:
             await svc.save_state(tx, interaction.user.id, state)
         self.bot.scheduler.cancel(f"nudge:offer:{interaction.user.id}")
-        if state.level != prefs.level:
-            await self.replan_member(interaction.user.id)
         words = {
             "keep": "Keeping all your reminders.",
             "fewer": "Stepping back to one reminder before each meeting.",
             "none": "No reminders for now. If you miss a meeting you said you'd go to, they come back on their own.",
         }
         await reply(interaction, words[answer])
+        if state.level != prefs.level:
+            try:
+                await self.replan_member(interaction.user.id)
+            except Exception:  # the answer was saved and given; each meeting's next timer plans again
+                log.exception("Could not re-plan reminders after a fading answer")
 
 
 async def setup(bot: PeerBot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
 import discord
@@ -16,6 +17,8 @@ from bot.services import reminders as reminders_service
 from bot.services.meetings import SERIES, STATUS_LABELS
 from cogs._meeting_ui import DYNAMIC_ITEMS, location, occurrence_autocomplete, rsvp_view, upcoming_view
 from cogs._ui import CALM, group_autocomplete, when
+
+log = logging.getLogger(__name__)
 
 STATUS_SENTENCES = {
     "going": "You're going to",
@@ -110,15 +113,14 @@ class Rsvp(commands.Cog):
                 for item in offer.children:
                     view.add_item(item)
         await reply(interaction, text, **({"view": view} if view else {}))
-        if status != "not_going":  # a reminder skipped for "not going" may be wanted again, and due soon
-            await self._replan_reminders(interaction.user.id, meeting.id)
-
-    async def _replan_reminders(self, user_id: int, meeting_id: int) -> None:
         nudges = self.bot.get_cog("Nudges")
-        if nudges is not None and any(
-            m.id == meeting_id for m in await reminders_service.meetings_with_reminders(self.bot.db, user_id)
-        ):
-            await nudges.plan_meeting(meeting_id)
+        if status != "not_going" and nudges is not None:  # a reminder skipped for "not going" may be due soon
+            try:
+                mine = await reminders_service.meetings_with_reminders(self.bot.db, interaction.user.id)
+                if any(m.id == meeting.id for m in mine):
+                    await nudges.plan_meeting(meeting.id)
+            except Exception:  # the answer stands and was given; the next timer plans again
+                log.exception("Could not re-plan the reminders of meeting %s", meeting.id)
 
     @app_commands.command(name="attend", description="Check yourself in to a meeting that's on now")
     @app_commands.guild_only()

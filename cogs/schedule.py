@@ -76,8 +76,7 @@ class Schedule(commands.Cog):
                 skipped = await svc.skipped_keys(self.bot.db, [m.id for m in meetings])
                 now = self.bot.clock.now()
                 for index, meeting in enumerate(meetings):
-                    if index % svc.BREATHE_EVERY == svc.BREATHE_EVERY - 1:
-                        await asyncio.sleep(0)  # members' commands get in between
+                    await svc.breathe(index)
                     async with self._planning[meeting.id]:
                         if meeting.id in replanned:
                             continue
@@ -106,27 +105,29 @@ class Schedule(commands.Cog):
         Called after every change; `refresh_event` re-creates the event so it shows what the organiser changed.
         """
         async with self._planning[meeting_id]:
-            await self._plan(meeting_id, refresh_event)
+            found = await self._plan(meeting_id, refresh_event)
             for replanned in self._rebuilds:  # planned afresh: a rebuild's older reading must not undo it
                 replanned.add(meeting_id)
+        if found:  # outside the lock: catching up on reminders may mean many DMs
+            await self._plan_reminders(meeting_id)
 
-    async def _plan(self, meeting_id: int, refresh_event: bool) -> None:
+    async def _plan(self, meeting_id: int, refresh_event: bool) -> bool:
+        """Plan the meeting's own timers and event; say whether the meeting exists."""
         self.bot.scheduler.cancel_prefix(f"meeting:{meeting_id}:")
         meeting = await svc.meeting_by_id(self.bot.db, meeting_id)
+        if meeting is None:
+            return False
         active = (
-            meeting is not None
-            and meeting.active
+            meeting.active
             and not (await groups_service.get_group(self.bot.db, meeting.guild_id, meeting.group_id)).archived
         )
         if not active:
-            if meeting is not None:
-                await self.mirror(meeting, None, refresh_event)
-                await self._plan_reminders(meeting.id)
-            return
+            await self.mirror(meeting, None, refresh_event)
+            return True
         skipped = (await svc.skipped_keys(self.bot.db, [meeting.id]))[meeting.id]
         target = self._schedule_jobs(meeting, skipped, self.bot.clock.now())
         await self.mirror(meeting, target, refresh_event)
-        await self._plan_reminders(meeting.id)
+        return True
 
     def _schedule_jobs(self, meeting: Meeting, skipped: dict[int, str], now) -> Occurrence | None:
         """Schedule an active meeting's next 'starting now' and end jobs; return the date to mirror as an event."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
@@ -78,6 +79,12 @@ class Occurrence:
     @functools.cached_property
     def end(self) -> datetime:
         return self.start + self.meeting.duration
+
+
+async def breathe(index: int) -> None:
+    """In a loop over every meeting, let other work (members' commands) use the event loop every BREATHE_EVERY."""
+    if index % BREATHE_EVERY == BREATHE_EVERY - 1:
+        await asyncio.sleep(0)
 
 
 _NAMES = tuple(f.name for f in fields(Meeting))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 from collections.abc import Iterable, Sequence
@@ -282,8 +281,7 @@ async def plan_meetings(
     prefs = {r["user_id"]: Prefs(**dict(r)) for r in await db.fetchall(f"SELECT {names} FROM reminder_prefs")}
     plans: dict[int, tuple[list[Due], datetime | None]] = {}
     for index, meeting in enumerate(meetings):
-        if index % meetings_service.BREATHE_EVERY == meetings_service.BREATHE_EVERY - 1:
-            await asyncio.sleep(0)  # other work (members' commands) gets the event loop in between
+        await meetings_service.breathe(index)
         rows = by_meeting.get(meeting.id, []) + by_group.get(meeting.group_id, [])
         if not rows or not meeting.active:
             plans[meeting.id] = ([], None)
