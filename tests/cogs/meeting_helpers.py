@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from bot.services import meetings as meetings_service
 
 
@@ -30,3 +34,18 @@ def announcement(double, world):
     return next(
         m for m in double.messages_in(world.meetings) if m["embeds"] and "Evening circle" in m["embeds"][0]["title"]
     )
+
+
+@contextmanager
+def failing(monkeypatch, module: Any, name: str) -> Iterator[None]:
+    """While inside, `module.name` (an async function) raises, as when the database falls over."""
+    original = getattr(module, name)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("the database fell over")
+
+    monkeypatch.setattr(module, name, broken)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(module, name, original)

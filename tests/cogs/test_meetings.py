@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.services import meetings as meetings_service
-from tests.cogs.meeting_helpers import announcement, make_group, make_meeting
+from tests.cogs.meeting_helpers import announcement, failing, make_group, make_meeting
 from tests.double.payloads import MANAGE_EVENTS
 
 TUE_19 = datetime(2026, 11, 3, 19, 0, tzinfo=UTC)  # 19:00 in London (GMT) on Tuesday 3 November 2026
@@ -367,20 +367,15 @@ async def test_a_meeting_whose_own_planning_failed_during_the_rebuild_is_still_p
     for prefix in ("meeting:", "reminders:"):  # as in a new process: no timers until the rebuild
         running.bot.scheduler.cancel_prefix(prefix)
     schedule = running.bot.get_cog("Schedule")
-    skipped_keys, get_group = schedule_cog.svc.skipped_keys, schedule_cog.groups_service.get_group
+    skipped_keys = schedule_cog.svc.skipped_keys
     tried = []
-
-    async def broken_get_group(*args, **kwargs):
-        raise RuntimeError("the database fell over")
 
     async def read_then_a_plan_fails(*args, **kwargs):
         skipped = await skipped_keys(*args, **kwargs)
         if not tried:  # an organiser's change comes in, and planning it fails
             tried.append(True)
-            monkeypatch.setattr(schedule_cog.groups_service, "get_group", broken_get_group)
-            with pytest.raises(RuntimeError):
+            with failing(monkeypatch, schedule_cog.groups_service, "get_group"), pytest.raises(RuntimeError):
                 await schedule.plan(meeting.id)
-            monkeypatch.setattr(schedule_cog.groups_service, "get_group", get_group)
         return skipped
 
     monkeypatch.setattr(schedule_cog.svc, "skipped_keys", read_then_a_plan_fails)

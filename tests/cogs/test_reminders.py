@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.services import reminders as reminders_service
-from tests.cogs.meeting_helpers import announcement, make_meeting
+from tests.cogs.meeting_helpers import announcement, failing, make_meeting
 
 TUE_19 = datetime(2026, 11, 3, 19, 0, tzinfo=UTC)
 KEY = int(TUE_19.timestamp())
@@ -275,17 +275,12 @@ async def test_a_meeting_whose_own_reminder_planning_failed_meanwhile_is_still_p
     meeting, _ = await setup_reminder(discord_double, world, running, before="1h")
     running.bot.scheduler.cancel_prefix("reminders:")  # as in a new process: no timers until the plans
     nudges = running.bot.get_cog("Nudges")
-    plan_all, plan_one = nudges_cog.svc.plan_meetings, nudges_cog.svc.plan_meeting
-
-    async def broken(*args, **kwargs):
-        raise RuntimeError("the database fell over")
+    plan_all = nudges_cog.svc.plan_meetings
 
     async def read_then_a_plan_fails(*args, **kwargs):
         plans = await plan_all(*args, **kwargs)
-        monkeypatch.setattr(nudges_cog.svc, "plan_meeting", broken)
-        with pytest.raises(RuntimeError):
+        with failing(monkeypatch, nudges_cog.svc, "plan_meeting"), pytest.raises(RuntimeError):
             await nudges.plan_meeting(meeting.id)
-        monkeypatch.setattr(nudges_cog.svc, "plan_meeting", plan_one)
         return plans
 
     monkeypatch.setattr(nudges_cog.svc, "plan_meetings", read_then_a_plan_fails)
