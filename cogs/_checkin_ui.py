@@ -322,27 +322,25 @@ class DraftView(GuardedView):
         button = discord.ui.Button(label=label, style=style)
 
         async def chosen(interaction: discord.Interaction) -> None:
-            await self._submit(interaction, draft)
+            await self.cog.submit(interaction, draft)
 
         button.callback = chosen
         self.add_item(button)
 
     async def _picked(self, interaction: discord.Interaction) -> None:
         value = interaction.data["values"][0]  # type: ignore[index]
-        await self._submit(interaction, replace(self.draft, group_id=int(value)))
+        await self.cog.submit(interaction, replace(self.draft, group_id=int(value)))
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # The view keeps listening until it times out (it is never stopped), so a second click, while the first
+        # is saved or just after, is acknowledged here rather than told the buttons no longer work, which would
+        # invite the member to check in twice.
         await super().interaction_check(interaction)
-        if self.choice_made:  # a second click (while the first is saved, or just after): nothing done twice
+        if self.choice_made:
             await defer_update(interaction)
             return False
         self.choice_made = True
         return True
-
-    async def _submit(self, interaction: discord.Interaction, draft: Draft) -> None:
-        # The view keeps listening until it times out, so a second click is acknowledged (above) rather than
-        # told the buttons no longer work, which would invite the member to check in twice.
-        await self.cog.submit(interaction, draft)
 
     async def on_timeout(self) -> None:
         if self.choice_made:

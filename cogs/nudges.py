@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.client import PeerBot, reply
 from bot.errors import UserError
 from bot.logic import nudging
+from bot.logic.replans import FreshPlans
 from bot.logic.timeparse import format_lead_time
 from bot.services import meetings as meetings_service
 from bot.services import members as members_service
@@ -46,9 +47,7 @@ class Nudges(commands.Cog):
         self.bot = bot
         self._sends = asyncio.Semaphore(FANOUT_CONCURRENCY)
         self._startup: asyncio.Task | None = None
-        # Each running `plan_meetings`' set of meetings planned on their own since it read the database (a
-        # member's new reminder, a timer): its reading of them is older, so it leaves them alone.
-        self._bulk_plans: list[set[int]] = []
+        self._fresh = FreshPlans()  # meetings planned on their own while `plan_meetings` applies an older read
 
     async def cog_load(self) -> None:
         self._startup = asyncio.create_task(self.startup())
@@ -79,44 +78,34 @@ class Nudges(commands.Cog):
             return
         due, next_fire = await svc.plan_meeting(self.bot.db, meeting, self.bot.clock.now())
         self._arm(meeting_id, next_fire)
-        for replanned in self._bulk_plans:  # planned afresh: an older bulk plan must not undo it
-            replanned.add(meeting_id)
+        self._fresh.planned(meeting_id)
         if due:
             await self.deliver(due)
 
     async def plan_meetings(self, meetings: list[meetings_service.Meeting], skipped: dict[int, dict[int, str]]) -> None:
         """`plan_meeting` for every meeting at start, planned together in a few queries (bench/startup.py)."""
-        replanned: set[int] = set()
-        self._bulk_plans.append(replanned)
-        try:
-            await self._plan_meetings(meetings, skipped, replanned)
-        finally:
-            self._bulk_plans.remove(replanned)
-
-    async def _plan_meetings(
-        self, meetings: list[meetings_service.Meeting], skipped: dict[int, dict[int, str]], replanned: set[int]
-    ) -> None:
-        try:
-            plans = await svc.plan_meetings(self.bot.db, meetings, self.bot.clock.now(), skipped)
-        except Exception:
-            log.exception("Could not plan reminders together; planning them one meeting at a time")
-            for meeting in meetings:
-                try:
-                    await self.plan_meeting(meeting.id)
-                except Exception:
-                    log.exception("Could not plan reminders of meeting %s", meeting.id)
-            return
-        for index, meeting in enumerate(meetings):
-            await meetings_service.breathe(index)
-            if meeting.id in replanned:
-                continue
-            due, next_fire = plans[meeting.id]
-            self._arm(meeting.id, next_fire)
-            if due:
-                try:
-                    await self.deliver(due)
-                except Exception:
-                    log.exception("Could not deliver the reminders of meeting %s", meeting.id)
+        with self._fresh.bulk() as replanned:
+            try:
+                plans = await svc.plan_meetings(self.bot.db, meetings, self.bot.clock.now(), skipped)
+            except Exception:
+                log.exception("Could not plan reminders together; planning them one meeting at a time")
+                for meeting in meetings:
+                    try:
+                        await self.plan_meeting(meeting.id)
+                    except Exception:
+                        log.exception("Could not plan reminders of meeting %s", meeting.id)
+                return
+            for index, meeting in enumerate(meetings):
+                await meetings_service.breathe(index)
+                if meeting.id in replanned:
+                    continue
+                due, next_fire = plans[meeting.id]
+                self._arm(meeting.id, next_fire)
+                if due:
+                    try:
+                        await self.deliver(due)
+                    except Exception:
+                        log.exception("Could not deliver the reminders of meeting %s", meeting.id)
 
     async def replan_member(self, user_id: int) -> None:
         """A change may make a reminder fall due earlier: re-plan the member's meetings now."""

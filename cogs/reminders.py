@@ -209,10 +209,7 @@ class Reminders(commands.Cog):
             return None
         if meeting_id is not None:
             meeting = await meetings_service.meeting_by_id(db, meeting_id)
-            covered = await db.fetchval(
-                "SELECT 1 FROM reminders WHERE user_id = ? AND (meeting_id = ? OR group_id = ?)",
-                (user_id, meeting_id, meeting.group_id if meeting else -1),
-            )
+            covered = await svc.has_reminders_for(db, user_id, meeting_id, meeting.group_id if meeting else -1)
         else:
             covered = await db.fetchval(
                 "SELECT 1 FROM reminders WHERE user_id = ? AND group_id = ?", (user_id, group_id)

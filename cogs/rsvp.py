@@ -116,8 +116,9 @@ class Rsvp(commands.Cog):
         nudges = self.bot.get_cog("Nudges")
         if status != "not_going" and nudges is not None:  # a reminder skipped for "not going" may be due soon
             try:
-                mine = await reminders_service.meetings_with_reminders(self.bot.db, interaction.user.id)
-                if any(m.id == meeting.id for m in mine):
+                if await reminders_service.has_reminders_for(
+                    self.bot.db, interaction.user.id, meeting.id, meeting.group_id
+                ):
                     await nudges.plan_meeting(meeting.id)
             except Exception:  # the answer stands and was given; the next timer plans again
                 log.exception("Could not re-plan the reminders of meeting %s", meeting.id)

@@ -14,6 +14,7 @@ import discord
 from discord.ext import commands
 
 from bot.client import PeerBot
+from bot.logic.replans import FreshPlans
 from bot.services import groups as groups_service
 from bot.services import meetings as svc
 from bot.services.meetings import Meeting, Occurrence
@@ -48,9 +49,7 @@ class Schedule(commands.Cog):
         self._rebuild: asyncio.Task | None = None
         # One meeting is planned by one task at a time (its Discord event is deleted and created in steps).
         self._planning: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        # Each running rebuild's set of meetings planned on their own since it read the database (an organiser's
-        # edit, a meeting starting): its reading of them is older, so it leaves them alone.
-        self._rebuilds: list[set[int]] = []
+        self._fresh = FreshPlans()  # meetings planned on their own while the rebuild applies an older read
 
     async def cog_load(self) -> None:
         # The database is the truth: jobs are rebuilt from it, once the gateway is ready.
@@ -68,29 +67,24 @@ class Schedule(commands.Cog):
         10,000 series take most of a minute (bench/startup.py).
         """
         await self.bot.wait_until_ready()
-        replanned: set[int] = set()
-        self._rebuilds.append(replanned)
-        try:
-            with _cyclic_gc_paused():
-                meetings = await svc.active_meetings(self.bot.db)  # active, in groups not archived
-                skipped = await svc.skipped_keys(self.bot.db, [m.id for m in meetings])
-                now = self.bot.clock.now()
-                for index, meeting in enumerate(meetings):
-                    await svc.breathe(index)
-                    async with self._planning[meeting.id]:
-                        if meeting.id in replanned:
-                            continue
-                        try:
-                            self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
-                            target = self._schedule_jobs(meeting, skipped[meeting.id], now)
-                            await self.mirror(meeting, target)
-                        except Exception:
-                            log.exception("Could not plan meeting %s", meeting.id)
-                nudges = self.bot.get_cog("Nudges")
-                if nudges is not None:  # not those planned since (their reminders were, with them)
-                    await nudges.plan_meetings([m for m in meetings if m.id not in replanned], skipped)
-        finally:
-            self._rebuilds.remove(replanned)
+        with self._fresh.bulk() as replanned, _cyclic_gc_paused():
+            meetings = await svc.active_meetings(self.bot.db)  # active, in groups not archived
+            skipped = await svc.skipped_keys(self.bot.db, [m.id for m in meetings])
+            now = self.bot.clock.now()
+            for index, meeting in enumerate(meetings):
+                await svc.breathe(index)
+                async with self._planning[meeting.id]:
+                    if meeting.id in replanned:
+                        continue
+                    try:
+                        self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
+                        target = self._schedule_jobs(meeting, skipped[meeting.id], now)
+                        await self.mirror(meeting, target)
+                    except Exception:
+                        log.exception("Could not plan meeting %s", meeting.id)
+            nudges = self.bot.get_cog("Nudges")
+            if nudges is not None:  # not those planned since (their reminders were, with them)
+                await nudges.plan_meetings([m for m in meetings if m.id not in replanned], skipped)
 
     @commands.Cog.listener()
     async def on_group_archived(self, group) -> None:
@@ -106,8 +100,7 @@ class Schedule(commands.Cog):
         """
         async with self._planning[meeting_id]:
             found = await self._plan(meeting_id, refresh_event)
-            for replanned in self._rebuilds:  # planned afresh: a rebuild's older reading must not undo it
-                replanned.add(meeting_id)
+            self._fresh.planned(meeting_id)
         if found:  # outside the lock: catching up on reminders may mean many DMs
             await self._plan_reminders(meeting_id)
 

@@ -201,6 +201,16 @@ async def list_reminders(db: Database | Tx, user_id: int, guild_id: int | None =
     return [Reminder(**dict(r)) for r in rows]
 
 
+async def has_reminders_for(db: Database | Tx, user_id: int, meeting_id: int, group_id: int) -> bool:
+    """Say whether the member has reminders for this meeting, set for it or for all of its group's."""
+    return bool(
+        await db.fetchval(
+            "SELECT 1 FROM reminders WHERE user_id = ? AND (meeting_id = ? OR group_id = ?)",
+            (user_id, meeting_id, group_id),
+        )
+    )
+
+
 async def meetings_with_reminders(db: Database | Tx, user_id: int | None = None) -> list[Meeting]:
     """Return the active meetings someone (or this member) has reminders for."""
     who = " AND r.user_id = ?" if user_id is not None else ""
