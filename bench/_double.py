@@ -151,6 +151,9 @@ class SameReply(discord.ui.View):
     def to_components(self) -> list[dict[str, Any]]:
         return self.rows
 
+    def is_finished(self) -> bool:
+        return True  # nothing to listen for, as PeerBot's own Components (cogs/_ui.py): not kept by discord.py
+
 
 class BareBot(discord.Client):
     """The reference: a minimal discord.py bot answering `/ping` ephemerally.

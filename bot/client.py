@@ -117,6 +117,7 @@ NOTHING_ANSWERS = (
     "If you already got an answer, it went through; if not, please run the command again."
 )
 _HANDLED = "peerbot.taken-up"
+_TIMER = "peerbot.safeguard"
 _acknowledging: set[asyncio.Task[None]] = set()
 
 
@@ -148,7 +149,20 @@ def acknowledge_later(interaction: discord.Interaction, after: float) -> None:
     # But never less than half: with this machine's clock ahead of Discord's, every interaction would look late,
     # and each would be deferred (and every form refused) however quick the answer.
     late = max(0.0, _age(interaction))
-    asyncio.get_running_loop().call_later(max(after / 2, after - late), _acknowledge_if_silent, interaction)
+    timer = asyncio.get_running_loop().call_later(max(after / 2, after - late), _acknowledge_if_silent, interaction)
+    interaction.extras[_TIMER] = timer
+
+
+def _answered(interaction: discord.Interaction) -> None:
+    """Disarm the safeguard once the first response is given.
+
+    An armed timer holds its interaction (member, options, data) for the whole 2 seconds: at a few hundred
+    interactions a second that kept about a thousand of them alive, long enough for Python's garbage collector
+    to move them to its oldest generation and then walk them all (bench/interactions.py).
+    """
+    timer = interaction.extras.pop(_TIMER, None)
+    if timer is not None:
+        timer.cancel()
 
 
 def _acknowledge_if_silent(interaction: discord.Interaction) -> None:
@@ -200,6 +214,7 @@ async def reply(interaction: discord.Interaction, content: str | None = None, **
         async with _gate(interaction):
             if not interaction.response.is_done():
                 await interaction.response.send_message(content, **kwargs)
+                _answered(interaction)
                 return
     await interaction.followup.send(content, **kwargs)
 
@@ -209,6 +224,7 @@ async def defer_reply(interaction: discord.Interaction) -> None:
     async with _gate(interaction):
         if not interaction.response.is_done():
             await interaction.response.defer(ephemeral=True, thinking=True)
+            _answered(interaction)
 
 
 async def defer_update(interaction: discord.Interaction) -> None:
@@ -216,6 +232,7 @@ async def defer_update(interaction: discord.Interaction) -> None:
     async with _gate(interaction):
         if not interaction.response.is_done():
             await interaction.response.defer()
+            _answered(interaction)
 
 
 async def edit_reply(interaction: discord.Interaction, **fields: Any) -> None:
@@ -224,6 +241,7 @@ async def edit_reply(interaction: discord.Interaction, **fields: Any) -> None:
         async with _gate(interaction):
             if not interaction.response.is_done():
                 await interaction.response.edit_message(**fields)
+                _answered(interaction)
                 return
     await interaction.edit_original_response(**fields)
 
@@ -233,6 +251,7 @@ async def open_modal(interaction: discord.Interaction, modal: discord.ui.Modal) 
     async with _gate(interaction):
         if not interaction.response.is_done():
             await interaction.response.send_modal(modal)
+            _answered(interaction)
             return
     await interaction.followup.send(MODAL_TOO_LATE, ephemeral=True)
 

@@ -70,6 +70,11 @@ class Components(discord.ui.View):
         # Items added the usual way (add_item) follow on rows of their own.
         return [{"type": 1, "components": row} for row in self.rows] + super().to_components()
 
+    def is_finished(self) -> bool:
+        # With no items of its own the view never listens, so it is finished from the start. Otherwise discord.py
+        # keeps an ephemeral answer's view, with a timer, for 15 minutes: every `/meetings` kept one.
+        return not self.children or super().is_finished()
+
 
 def button_payload(
     custom_id: str, label: str, style: discord.ButtonStyle, *, emoji: str | None = None

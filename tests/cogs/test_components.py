@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ from bot.services.meetings import STATUS_LABELS, STATUSES
 from cogs._meeting_ui import RsvpButton, rsvp_view, upcoming_view
 from cogs._reminder_ui import StopButton, reminder_view
 from cogs._ui import Components
+from tests.cogs.meeting_helpers import make_meeting
 
 
 def built_from_items(items) -> list:
@@ -55,3 +57,28 @@ async def test_buttons_added_the_usual_way_follow_on_their_own_row():
     rows = view.to_components()
     assert [len(r["components"]) for r in rows] == [3, 1]
     assert rows[1]["components"][0]["custom_id"] == "remind:stop:7"
+
+
+def live(kind: type) -> list:
+    gc.collect()
+    return [o for o in gc.get_objects() if isinstance(o, kind)]
+
+
+async def test_the_upcoming_list_leaves_no_view_behind_once_answered(running, discord_double, world):
+    # Its buttons are answered by the RsvpButton template, so nothing needs its view: discord.py kept each one,
+    # with a timer, for 15 minutes (an ephemeral answer's default), one more for every /meetings.
+    await make_meeting(discord_double, world, running)
+    await discord_double.slash("group join", user=world.carol, group="Tuesday Circle")
+    for _ in range(3):
+        reply = await discord_double.slash("meetings", user=world.carol)
+        assert reply.message["components"]
+    assert live(Components) == []
+    clicked = await discord_double.click(reply, "1 · Going", user=world.carol)
+    assert "You're going to" in clicked.text
+
+
+async def test_a_view_with_items_of_its_own_still_listens():
+    view = rsvp_view(7)
+    assert view.is_finished()  # only payloads: the DynamicItem templates answer them
+    view.add_item(discord.ui.Button(label="Not a template", custom_id="plain"))
+    assert not view.is_finished()

@@ -8,10 +8,13 @@ write lock, a slow read before a form opens, a slow Discord.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sqlite3
 import time
 from contextlib import asynccontextmanager
+
+import discord
 
 from bot.client import MODAL_TOO_LATE, NOTHING_ANSWERS
 from tests.cogs.checkin_helpers import circle
@@ -206,3 +209,15 @@ async def test_a_persistent_button_held_up_by_the_database_is_answered_not_calle
     assert "You're going to **Evening circle**" in going.text and NOTHING_ANSWERS not in going.text
     assert all(f["flags"] & 64 for f in going.followups)
     assert await running.bot.db.fetchval("SELECT status FROM rsvps WHERE user_id = ?", (world.alice.id,)) == "going"
+
+
+async def test_an_answered_interaction_is_let_go_at_once(running, discord_double, world):
+    # The safeguard's timer held each interaction (its member, options, data) for its full 2 seconds, answered
+    # or not: at a few hundred a second, a thousand of them lived long enough for the garbage collector to walk.
+    assert running.bot.acknowledge_after == 2.0
+    reply = await discord_double.slash("resources", user=world.alice)
+    assert reply.ephemeral and not reply.deferred
+    await asyncio.sleep(0.1)  # the command's own ending (discord.py's completion event); the safeguard waits 2 s
+    gc.collect()
+    kept = [o for o in gc.get_objects() if isinstance(o, discord.Interaction) and o.id == reply.record.id]
+    assert kept == []
