@@ -5,8 +5,9 @@
 SPEC_JSON names the database, the key file, the double's endpoints and the fake clock's instant. It prints
 one JSON line: monotonic times (system-wide on Linux, so the parent can subtract its own spawn time) when
 `main` began (after the interpreter and imports), when the bot was ready, and when every task the cogs
-started at load had finished; the longest the event loop was busy without a break in between; the
-scheduler's pending jobs by kind; and the peak RSS of this process.
+started at load had finished; the longest the event loop was busy without a break in between; how long a
+full collection of Python's cycle collector then takes (the loop stops for it); the scheduler's pending jobs by
+kind; and the peak RSS of this process.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 IMPORTS_STARTED = time.monotonic()
 
 import asyncio  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
@@ -83,11 +85,17 @@ async def main(spec: dict) -> dict:
     ready = time.monotonic()
     probe.count()  # from here on, members' interactions can arrive
     try:
-        # Everything a cog started at load (rebuilding timers from the database) has to finish.
+        # Everything a cog started at load (rebuilding timers from the database) has to finish, and the heap
+        # it leaves be settled (bot/client.py, settle_heap).
         tasks = [v for cog in bot.cogs.values() for v in vars(cog).values() if isinstance(v, asyncio.Task)]
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=600)
+        await asyncio.wait_for(bot.started, timeout=600)
         rebuilt = time.monotonic()
         stall = probe.stop()
+        # The pause of Python's next full collection: the event loop stops for it, whoever is waiting.
+        collecting = time.perf_counter()
+        gc.collect()
+        full_collection = time.perf_counter() - collecting
         kinds = Counter(key.split(":")[0] + (":" + key.split(":")[-1] if key.startswith("meeting:") else "")
                         for key in bot.scheduler.pending())  # fmt: skip
     finally:
@@ -98,6 +106,7 @@ async def main(spec: dict) -> dict:
         "ready": ready,
         "rebuilt": rebuilt,
         "longest_stall": stall,
+        "full_collection": full_collection,
         "jobs": dict(kinds),
         "tasks": len(tasks),
         "maxrss_kb": peak_rss_kb(),

@@ -43,7 +43,7 @@ class Buddies(commands.Cog):
 
     async def cog_load(self) -> None:
         attach_setup_commands(self.bot, setup_pairing)
-        self.rebuilt = asyncio.create_task(self.rebuild())
+        self.rebuilt = self.bot.at_start(self.rebuild())
 
     async def cog_unload(self) -> None:
         if self.rebuilt is not None:

@@ -59,7 +59,7 @@ class Checkins(commands.Cog):
 
     async def cog_load(self) -> None:
         # The database is the truth: the queue survives a restart because its timers are rebuilt from it.
-        self.rebuilt = asyncio.create_task(self.rebuild())
+        self.rebuilt = self.bot.at_start(self.rebuild())
 
     async def cog_unload(self) -> None:
         if self.rebuilt is not None:

@@ -50,7 +50,7 @@ class Nudges(commands.Cog):
         self._fresh = FreshPlans()  # meetings planned on their own while `plan_meetings` applies an older read
 
     async def cog_load(self) -> None:
-        self._startup = asyncio.create_task(self.startup())
+        self._startup = self.bot.at_start(self.startup())
 
     async def cog_unload(self) -> None:
         if self._startup is not None:

@@ -45,7 +45,7 @@ class Privacy(commands.Cog):
 
     async def cog_load(self) -> None:
         attach_setup_commands(self.bot, setup_retention)
-        self._startup = asyncio.create_task(self._plan_daily())
+        self._startup = self.bot.at_start(self._plan_daily())
 
     async def cog_unload(self) -> None:
         detach_setup_commands(self.bot, setup_retention)

@@ -75,7 +75,7 @@ class Safety(commands.Cog):
 
     async def cog_load(self) -> None:
         attach_setup_commands(self.bot, self.crisis_terms_command)
-        self.rebuilt = asyncio.create_task(self.rebuild())
+        self.rebuilt = self.bot.at_start(self.rebuild())
 
     async def cog_unload(self) -> None:
         if self.rebuilt is not None:

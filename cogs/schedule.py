@@ -53,7 +53,7 @@ class Schedule(commands.Cog):
 
     async def cog_load(self) -> None:
         # The database is the truth: jobs are rebuilt from it, once the gateway is ready.
-        self._rebuild = asyncio.create_task(self.rebuild())
+        self._rebuild = self.bot.at_start(self.rebuild())
 
     async def cog_unload(self) -> None:
         if self._rebuild is not None:
