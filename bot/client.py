@@ -395,8 +395,9 @@ class PeerBot(commands.Bot):
 
     async def _settle_after_start(self) -> None:
         await self.wait_until_ready()
-        outcomes = await asyncio.gather(*self._start_work, return_exceptions=True)
-        for task, outcome in zip(self._start_work, outcomes, strict=True):
+        work, self._start_work = self._start_work, []
+        outcomes = await asyncio.gather(*work, return_exceptions=True)
+        for task, outcome in zip(work, outcomes, strict=True):
             if isinstance(outcome, Exception):  # gather took it: asyncio would no longer say
                 log.error("Start-up work %s failed", task.get_coro().__qualname__, exc_info=outcome)
         settle_heap()
