@@ -92,14 +92,14 @@ def throttle_bucket_pruning(http: Any, interval: float = BUCKET_PRUNE_INTERVAL) 
 # What the bot builds as it starts (discord.py's caches of servers and members, every meeting's timers, the
 # services' caches) lives as long as the process, and Python's cycle collector walked all of it in every full
 # collection: 120-180 ms with 10,000 series (bench/startup.py), a stall that every interaction in flight waited
-# through, every few thousand interactions under load. Once the start-up work is done it is frozen, so
-# collections walk only what came after. Anything frozen that later becomes garbage is still freed by reference
-# counting (a member who leaves, a timer that fires); only garbage caught in a reference cycle stays until the
-# process ends. No collection runs first: start-up leaves almost none of that (0-173 objects with 10,000
-# series), and one would be the very pause this avoids. close() unfreezes, so a process that starts bots one
-# after another (the tests) keeps nothing.
+# through, every few thousand interactions under load. Once the start-up work is done, one last full collection
+# clears what start-up left in reference cycles (interactions answered meanwhile among them: each refers to
+# itself through its response), and what is alive then is frozen, so later collections walk only what came after.
+# The price: something frozen that later becomes garbage *in a reference cycle* (the server objects of a server
+# the bot leaves) stays until the process ends; garbage without a cycle is freed by reference counting as ever.
 def settle_heap() -> None:
-    """Keep everything alive now (what start-up built) out of the cycle collector's later walks."""
+    """Collect what start-up left behind, then keep everything alive now out of the collector's later walks."""
+    gc.collect()
     gc.freeze()
 
 
@@ -358,6 +358,11 @@ async def deliver_notices(bot: PeerBot, interaction: discord.Interaction) -> Non
                     await notices_service.add_notice(tx, interaction.user.id, text, bot.clock.now())
 
 
+def _log_failed_start(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("Start-up work %s failed", task.get_coro().__qualname__, exc_info=task.exception())
+
+
 class PeerBot(commands.Bot):
     """The bot: one instance per process, built from Settings by `bot.__main__`."""
 
@@ -388,18 +393,18 @@ class PeerBot(commands.Bot):
         self.started: asyncio.Task[None] | None = None  # done once the start-up work is, and the heap settled
 
     def at_start(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run a cog's start-up work (rebuilding its timers from the database) as a task of the bot's start."""
+        """Run a cog's start-up work (rebuilding its timers from the database) as a task; log it if it fails."""
         task = asyncio.create_task(work)
-        self._start_work.append(task)
+        task.add_done_callback(_log_failed_start)
+        if self.started is None or not self.started.done():  # a cog reloaded later is not the start's
+            self._start_work.append(task)
         return task
 
     async def _settle_after_start(self) -> None:
         await self.wait_until_ready()
-        work, self._start_work = self._start_work, []
-        outcomes = await asyncio.gather(*work, return_exceptions=True)
-        for task, outcome in zip(work, outcomes, strict=True):
-            if isinstance(outcome, Exception):  # gather took it: asyncio would no longer say
-                log.error("Start-up work %s failed", task.get_coro().__qualname__, exc_info=outcome)
+        if self._start_work:
+            await asyncio.wait(self._start_work)
+        self._start_work = []
         settle_heap()
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
@@ -464,7 +469,7 @@ class PeerBot(commands.Bot):
         self._shutting_down = True
         if self.started is not None:
             self.started.cancel()
-        gc.unfreeze()
+        gc.unfreeze()  # the whole process's: one bot per process (a test's next bot freezes again once started)
         for extension in reversed(list(self.extensions)):
             try:
                 await self.unload_extension(extension)

@@ -21,7 +21,7 @@ from bot.services import checkins as checkins_service
 from bot.services import groups as groups_service
 from bot.services.checkins import AnonPost
 from bot.services.groups import Group, GuildSettings
-from cogs._ui import ALERT, CALM, WARM, GuardedView, guarded
+from cogs._ui import ALERT, CALM, WARM, Components, GuardedView, guarded
 
 log = logging.getLogger(__name__)
 
@@ -280,10 +280,7 @@ class ReviewButton(
 
 def persistent_view(*items: discord.ui.Item) -> discord.ui.View:
     """Wrap persistent items in a view that never times out."""
-    view = discord.ui.View(timeout=None)
-    for item in items:
-        view.add_item(item)
-    return view
+    return Components(items=items)
 
 
 # ---------------------------------------------------------------------------------------------- the draft

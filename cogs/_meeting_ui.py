@@ -143,9 +143,7 @@ def _upcoming_rows(listed: tuple[tuple[int, int], ...]) -> tuple[tuple[dict, ...
 
 def starting_view(meeting_id: int, occurrence: int) -> discord.ui.View:
     """The I'm here button on a 'starting now' post."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(AttendButton(meeting_id, occurrence))
-    return view
+    return Components(items=[AttendButton(meeting_id, occurrence)])
 
 
 def short_local(occ: Occurrence) -> str:

@@ -106,21 +106,18 @@ DYNAMIC_ITEMS = (SuggestButton, StopButton, FadingButton, NudgeSettingButton)
 
 def suggestion_view(target: str) -> discord.ui.View:
     """1 hour / 1 day / No thanks for a meeting ('m12') or a group's meetings ('g3')."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(SuggestButton(target, "60", "Remind me 1 hour before"))
-    view.add_item(SuggestButton(target, "1440", "1 day before"))
-    view.add_item(SuggestButton(target, "no", "No thanks"))
-    return view
+    return Components(
+        items=[
+            SuggestButton(target, "60", "Remind me 1 hour before"),
+            SuggestButton(target, "1440", "1 day before"),
+            SuggestButton(target, "no", "No thanks"),
+        ]
+    )
 
 
 def one_button(item: discord.ui.Item) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(item)
-    return view
+    return Components(items=[item])
 
 
 def fading_view() -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for answer in ("keep", "fewer", "none"):
-        view.add_item(FadingButton(answer))
-    return view
+    return Components(items=[FadingButton(answer) for answer in ("keep", "fewer", "none")])

@@ -50,30 +50,32 @@ class GuardedView(discord.ui.View):
 
 
 class Components(discord.ui.View):
-    """Buttons sent as ready-made payloads, for messages whose every button is a registered DynamicItem.
+    """Buttons for a message whose every button is a DynamicItem, answered by the templates the cogs register.
 
-    Clicks on such buttons are answered by the DynamicItem templates the cogs register, not by the view, so the
-    view has nothing to do but list the buttons. Building a discord.py View of Button items for that (items,
-    weights, a future, the view store) was a third of the bot's time on `/meetings` with its fifteen buttons
-    and a good part of each reminder DM (bench/interactions.py, bench/fanout.py). Each DynamicItem class has a
-    `payload(...)` giving exactly what its Button would serialise to; tests/cogs/test_components.py holds
-    them to it.
+    Such buttons need nothing from their view once it is sent, so it is finished from the start: discord.py then
+    keeps nothing per message. It kept every ephemeral answer's view, with a 15-minute timer, for no use (each
+    `/meetings`, `/group list`, RSVP and suggestion). Buttons come as ready-made payloads (`rows`): building a
+    discord.py View of Button items for them was a third of the bot's time on `/meetings` with its fifteen
+    buttons and a good part of each reminder DM (bench/interactions.py, bench/fanout.py). Each DynamicItem class
+    has a `payload(...)` giving exactly what its Button would serialise to; tests/cogs/test_components.py holds
+    them to it. DynamicItems may also be added as items (`add_item`, or `items`), which follow on rows of their
+    own. Add any other item and the view listens as usual; `bot.add_view` and `wait()` are not for these views.
     """
 
-    def __init__(self, rows: Sequence[Sequence[dict[str, Any]]]) -> None:
+    def __init__(self, rows: Sequence[Sequence[dict[str, Any]]] = (), items: Sequence[discord.ui.Item] = ()) -> None:
         super().__init__(timeout=None)
         if len(rows) > 5 or any(len(row) > 5 for row in rows):
             raise ValueError("Discord allows at most 5 rows of 5 buttons")
         self.rows = [list(row) for row in rows if row]
+        for item in items:
+            self.add_item(item)
 
     def to_components(self) -> list[dict[str, Any]]:
         # Items added the usual way (add_item) follow on rows of their own.
         return [{"type": 1, "components": row} for row in self.rows] + super().to_components()
 
     def is_finished(self) -> bool:
-        # With no items of its own the view never listens, so it is finished from the start. Otherwise discord.py
-        # keeps an ephemeral answer's view, with a timer, for 15 minutes: every `/meetings` kept one.
-        return not self.children or super().is_finished()
+        return all(isinstance(item, discord.ui.DynamicItem) for item in self.children) or super().is_finished()
 
 
 def button_payload(

@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.services import groups as groups_service
 from bot.services import meetings as meetings_service
 from bot.services.groups import Group
-from cogs._ui import CALM, group_autocomplete, guarded, when
+from cogs._ui import CALM, Components, group_autocomplete, guarded, when
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Groups(commands.Cog):
             if occ.meeting.id not in {o.meeting.id for o in next_by_group[occ.meeting.group_id]}:
                 next_by_group[occ.meeting.group_id].append(occ)
         embed = discord.Embed(title="Groups", colour=CALM)
-        view = discord.ui.View(timeout=None)
+        view = Components()  # Join buttons, answered by their template
         for g in groups[:25]:
             lines = [g.description] if g.description else []
             lines.append(f"<#{g.channel_id}> · {counts.get(g.id, 0)} members")

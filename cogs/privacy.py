@@ -17,7 +17,7 @@ from bot.services import buddies as buddies_service
 from bot.services import groups as groups_service
 from bot.services import privacy as svc
 from cogs._checks import attach_setup_commands, detach_setup_commands, moderator_only
-from cogs._ui import ChoiceButton
+from cogs._ui import ChoiceButton, Components
 
 log = logging.getLogger(__name__)
 DAILY_AT = time(3, 30)  # UTC: a quiet hour for most servers
@@ -68,9 +68,7 @@ class Privacy(commands.Cog):
 
     @mydata.command(name="delete", description="Erase everything the bot holds about you (asks to confirm)")
     async def delete(self, interaction: discord.Interaction) -> None:
-        view = discord.ui.View(timeout=None)
-        for action in ("erase", "erase-posts", "cancel"):
-            view.add_item(EraseButton(action))
+        view = Components(items=[EraseButton(action) for action in ("erase", "erase-posts", "cancel")])
         await reply(
             interaction,
             "This erases everything I hold about you in every server: groups, journal, RSVPs, your own check-ins "

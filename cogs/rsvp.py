@@ -16,7 +16,7 @@ from bot.services import meetings as svc
 from bot.services import reminders as reminders_service
 from bot.services.meetings import SERIES, STATUS_LABELS
 from cogs._meeting_ui import DYNAMIC_ITEMS, location, occurrence_autocomplete, rsvp_view, upcoming_view
-from cogs._ui import CALM, group_autocomplete, when
+from cogs._ui import CALM, Components, group_autocomplete, when
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class Rsvp(commands.Cog):
             offer = await reminders.suggestion_view(interaction.user.id, meeting_id=meeting.id) if reminders else None
             if offer is not None:
                 text += "\nWant me to remind you before it? Only if you'd like:"
-                view = view or discord.ui.View(timeout=None)
+                view = view or Components()
                 for item in offer.children:
                     view.add_item(item)
         await reply(interaction, text, **({"view": view} if view else {}))

@@ -93,3 +93,21 @@ def test_every_component_and_form_handler_is_guarded():
         if cls.__module__ == f"cogs.{path.stem}" and not is_guarded(cls)
     ]
     assert unguarded == []
+
+
+async def test_every_dynamic_item_is_registered_with_the_bot(bot):
+    # Views of DynamicItems are not kept per message (cogs/_ui.py, Components): a click on one is answered only
+    # because its template was registered when its cog loaded.
+    import importlib
+    import inspect
+
+    import discord
+
+    registered = set(bot._connection._view_store._dynamic_items.values())
+    defined = {
+        cls
+        for path in sorted((ROOT / "cogs").glob("*.py"))
+        for _, cls in inspect.getmembers(importlib.import_module(f"cogs.{path.stem}"), inspect.isclass)
+        if cls.__module__ == f"cogs.{path.stem}" and issubclass(cls, discord.ui.DynamicItem)
+    }
+    assert defined and {cls.__name__ for cls in defined - registered} == set()
