@@ -103,6 +103,7 @@ async def _measure(double: RemoteDouble, data_dir: Path, members: int, rps: int 
     )
     bot = await start_bot(double, settings, clock)
     try:
+        await asyncio.wait_for(bot.started, timeout=120)  # as in use: the start-up work done, the heap settled
         key = f"reminders:{meeting_id}"
         deadline = time.monotonic() + 60
         while key not in bot.scheduler.pending():  # the timers are rebuilt from the database at start

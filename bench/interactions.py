@@ -11,6 +11,7 @@ the ratio is PeerBot's own overhead on top of the library's.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import tempfile
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ async def _measure(double: RemoteDouble, data_dir: Path, sizes: Sizes) -> str:
     peer = None
     try:
         peer = await start_bot(double, settings, clock)
+        await asyncio.wait_for(peer.started, timeout=120)  # as in use: the start-up work done, the heap settled
         await double.label("peer")
         commands = await double.commands()
         if "checkin" in commands:
