@@ -86,7 +86,8 @@ async def main(spec: dict) -> dict:
     probe.count()  # from here on, members' interactions can arrive
     try:
         # Everything a cog started at load (rebuilding timers from the database) has to finish, and the heap
-        # it leaves be settled (bot/client.py, settle_heap).
+        # it leaves be settled (bot/client.py, settle_heap). `bot.started` waits for the same work but only logs
+        # a failure; gathering the cogs' tasks here makes a failed rebuild fail the benchmark instead.
         tasks = [v for cog in bot.cogs.values() for v in vars(cog).values() if isinstance(v, asyncio.Task)]
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=600)
         await asyncio.wait_for(bot.started, timeout=600)

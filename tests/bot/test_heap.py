@@ -13,8 +13,8 @@ async def test_once_started_what_start_up_built_is_out_of_the_collectors_walks(r
     bot = running.bot
     await asyncio.wait_for(bot.started, timeout=10)
     assert gc.get_freeze_count() > 0
-    frozen = {id(o) for o in gc.get_objects()}  # what the collector still walks: not what start-up built
-    assert id(bot.get_cog("Schedule").__dict__) not in frozen
+    walked = {id(o) for o in gc.get_objects()}  # what the collector still walks: not what start-up built
+    assert id(bot.get_cog("Schedule").__dict__) not in walked
     reply = await discord_double.slash("resources", user=world.alice)  # the bot goes on as before
     assert reply.ephemeral
     await running.stop()
