@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import json
 import sys
 import threading
@@ -35,15 +36,32 @@ from tests.double.world import build_world
 # (latency over the 3 s deadline) rather than turned into an error path in the bot.
 RECORDING_DEADLINE = 120.0
 
+# When the request being handled had fully arrived (its body read), before the double parsed or checked it.
+_RECEIVED: contextvars.ContextVar[float | None] = contextvars.ContextVar("received", default=None)
+
+
+class TimedDouble(DiscordDouble):
+    """The double, noting when each REST request is in: a callback's round trip ends when its bytes arrive.
+
+    What the double then does with the reply (parse its JSON, check it as Discord would, store the message)
+    is the double's work, not the bot's; timed after it, a bigger reply looked slower by the double's costs.
+    """
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        if request.body_exists and request.content_type != "multipart/form-data":
+            await request.read()  # aiohttp keeps the bytes: the double's own read returns them
+        _RECEIVED.set(time.monotonic())
+        return await super()._rest(request)
+
 
 class StampedEvent(asyncio.Event):
-    """An Event that remembers when it was first set (when the double received the callback)."""
+    """An Event that remembers when the callback that first set it was received (`TimedDouble`)."""
 
     at: float | None = None
 
     def set(self) -> None:
         if self.at is None:
-            self.at = time.monotonic()
+            self.at = _RECEIVED.get() or time.monotonic()
         super().set()
 
 
@@ -182,7 +200,7 @@ class Control:
 
 
 async def serve(members: int) -> None:
-    double = DiscordDouble()
+    double = TimedDouble()
     world = build_world(double)
     extra = [double.add_user(f"member{i:05d}") for i in range(members)]
     for user in extra:

@@ -247,7 +247,7 @@ class Checkins(commands.Cog):
         week = sparkline(daily_means(points, today=now.astimezone(tz).date(), days=7, tz=tz))
         mean, count = average(m for _, m in points) or draft.mood, max(1, len(points))
         text = "\n".join(t for t in (draft.content_warning, draft.note) if t)
-        crisis = find_crisis_language(text, normalise_terms(settings.crisis_terms))
+        crisis = find_crisis_language(text, normalise_terms(settings.crisis_terms)) if text else []
         words = kind_words(draft.mood) if not crisis else "Thank you for telling me how it really is."
         lines = [f"{mood_label(draft.mood)} — {words}", where]
         lines.append(f"Your last 7 days: `{week}` · average **{mean:.1f}** from {count} check-in{'s' * (count != 1)}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Literal
 
@@ -25,6 +26,16 @@ STATUS_SENTENCES = {
     "maybe": "You might come to",
     "not_going": "You can't make",
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def _listed(number: int, occurrence: svc.Occurrence, group_name: str) -> str:
+    """A date as /meetings lists it, but for the member's own answer (the same for everyone who lists it)."""
+    meeting = occurrence.meeting
+    return (
+        f"**{number}. {meeting.title}** ({group_name})\n"
+        f"{when(occurrence.start)} · {meeting.duration_minutes} min · {location(meeting)}"
+    )
 
 
 class Rsvp(commands.Cog):
@@ -54,10 +65,7 @@ class Rsvp(commands.Cog):
         for number, occ in enumerate(shown, start=1):
             status = statuses[(occ.meeting.id, occ.key)]
             mine = f" · you: **{STATUS_LABELS[status]}**" if status else ""
-            lines.append(
-                f"**{number}. {occ.meeting.title}** ({names.get(occ.meeting.group_id, '')})\n"
-                f"{when(occ.start)} · {occ.meeting.duration_minutes} min · {location(occ.meeting)}{mine}"
-            )
+            lines.append(_listed(number, occ, names.get(occ.meeting.group_id, "")) + mine)
         embed = discord.Embed(title="Coming up", description="\n\n".join(lines), colour=CALM)
         embed.set_footer(text="The buttons answer for the numbered meetings. Only you see your answers.")
         await reply(interaction, embed=embed, view=upcoming_view(occurrences))

@@ -6,9 +6,11 @@ what happened (check-ins, days with one, meetings attended) and never drop back 
 
 from __future__ import annotations
 
+import functools
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 __all__ = ["Counters", "average", "bucket_means", "count_checkins", "daily_means", "day_of", "kind_words"]
 
@@ -39,7 +41,19 @@ def kind_words(mood: int) -> str:
 
 def day_of(at: int, tz: tzinfo = UTC) -> date:
     """Return the calendar day an epoch-second instant falls on in `tz`."""
-    return datetime.fromtimestamp(at, UTC).astimezone(tz).date()
+    return datetime.fromtimestamp(at, tz).date()
+
+
+@functools.lru_cache(maxsize=256)
+def _day_starts(today: date, days: int, tz: tzinfo) -> tuple[int, ...]:
+    """The epoch second each of the `days` days ending `today` begins at in `tz`, and the one after it.
+
+    Worked out once a day per time zone (every /checkin shows its member's week). A local midnight that a
+    clock change skips begins its day at the change (the earlier offset, as `datetime` takes it), and a
+    repeated one at its first time: where `day_of` puts the instants either side.
+    """
+    first = today - timedelta(days=days - 1)
+    return tuple(int(datetime.combine(first + timedelta(days=n), time(), tz).timestamp()) for n in range(days + 1))
 
 
 def average(moods: Iterable[int]) -> float | None:
@@ -52,11 +66,11 @@ def daily_means(points: Iterable[tuple[int, int]], *, today: date, days: int, tz
     """Return the mean mood of each of the `days` days ending `today` (oldest first), None for empty days."""
     if days < 1:
         raise ValueError("days must be at least 1")
-    first = today - timedelta(days=days - 1)
+    starts = _day_starts(today, days, tz)
     sums = [0] * days
     counts = [0] * days
     for at, mood in points:
-        index = (day_of(at, tz) - first).days
+        index = bisect_right(starts, at) - 1  # the day whose first second is the last one not after `at`
         if 0 <= index < days:
             sums[index] += mood
             counts[index] += 1

@@ -171,7 +171,7 @@ async def record_checkin_with_trend(
     [row], points = await db.write_then_read(sql, params, *trend)
     if points is None:  # saved, but the trend could not be read with it
         points = await db.fetchall(*trend)
-    return Checkin(**dict(row)), [(r["at"], r["mood"]) for r in points]
+    return Checkin(*row), [(at, mood) for at, mood in points]  # RETURNING gives Checkin's fields in order
 
 
 async def set_checkin_message(tx: Tx, checkin_id: int, channel_id: int, message_id: int) -> None:

@@ -55,6 +55,15 @@ class Meeting:
         # Kept on the (frozen, cached) Meeting: listing meetings asks for it on every command.
         return Series(datetime.fromisoformat(self.start_local), self.timezone, self.repeat, self.monthly_by)
 
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash(tuple(getattr(self, name) for name in _NAMES))
+
+    def __hash__(self) -> int:
+        # Worked out once (dataclass's own hash walks all 20 fields each time): the listing caches are keyed by
+        # the meetings they list, on every /meetings.
+        return self._hash
+
     @property
     def duration(self) -> timedelta:
         return timedelta(minutes=self.duration_minutes)

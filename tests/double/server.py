@@ -300,7 +300,7 @@ class DiscordDouble(Driver):
                     body = json.loads(value)
                 elif hasattr(value, "file"):
                     files.append((value.filename, value.file.read(), value.content_type))
-        elif request.can_read_body:
+        elif request.body_exists:  # (not can_read_body: false once the bytes were read, and read() keeps them)
             raw = await request.read()
             body = json.loads(raw) if raw else None
         record = RecordedRequest(method, path, body)

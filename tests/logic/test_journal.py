@@ -34,6 +34,27 @@ def test_days_are_counted_in_the_servers_time_zone():
     assert daily_means([(late, 4)], today=date(2026, 11, 3), days=2, tz=auckland) == [None, 4.0]
 
 
+@pytest.mark.parametrize(
+    ("zone", "today"),
+    [
+        ("Europe/London", date(2026, 3, 31)),  # clocks forward at 01:00 on the 29th
+        ("Europe/London", date(2026, 10, 27)),  # and back on the 25th
+        ("America/Santiago", date(2026, 4, 7)),  # back at midnight (local midnight happens twice)
+        ("America/Santiago", date(2026, 9, 8)),  # forward at midnight (local midnight never happens)
+        ("Asia/Kolkata", date(2026, 11, 3)),
+    ],
+)
+def test_daily_means_put_every_instant_on_its_local_day_across_clock_changes(zone, today):
+    tz = ZoneInfo(zone)
+    start = int(datetime.combine(today - timedelta(days=8), datetime.min.time(), UTC).timestamp())
+    for at_ in range(start, start + 10 * 86_400, 600):  # every 10 minutes from 8 days before to the day after
+        expected = [None] * 7
+        index = (day_of(at_, tz) - (today - timedelta(days=6))).days
+        if 0 <= index < 7:
+            expected[index] = 3.0
+        assert daily_means([(at_, 3)], today=today, days=7, tz=tz) == expected, datetime.fromtimestamp(at_, tz)
+
+
 def test_daily_means_need_at_least_one_day():
     with pytest.raises(ValueError):
         daily_means([], today=date(2026, 11, 3), days=0)
