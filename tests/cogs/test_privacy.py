@@ -7,6 +7,7 @@ import logging
 import re
 
 from bot.logic.anonymity import author_key
+from bot.services import checkins as checkins_service
 from bot.services import privacy as privacy_service
 from tests.cogs.checkin_helpers import circle, share_anonymously
 from tests.cogs.meeting_helpers import announcement
@@ -187,3 +188,18 @@ async def test_logs_never_hold_note_text_or_who_wrote_anonymously_even_at_debug(
     for record in caplog.records:
         if "anon" in record.getMessage().lower():
             assert str(world.bob.id) not in record.getMessage()
+
+
+async def test_retention_also_clears_a_content_warning_left_without_a_note_in_a_server_with_no_settings(
+    running, clock
+):
+    db = running.bot.db
+    unset_guild = 424242  # no guild_settings row: the default 90 days apply
+    assert await db.fetchval("SELECT COUNT(*) FROM guild_settings WHERE guild_id = ?", (unset_guild,)) == 0
+    await checkins_service.record_checkin(
+        db, guild_id=unset_guild, user_id=7, mood=2, share="private", now=clock.now(), content_warning="relapse"
+    )
+    clock.advance(days=91)
+    async with db.transaction() as tx:
+        assert await privacy_service.purge_notes(tx, clock.now()) == 1
+    assert [tuple(r) for r in await db.fetchall("SELECT mood, note, content_warning FROM checkins")] == [(2, None, None)]
