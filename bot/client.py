@@ -133,7 +133,7 @@ NOTHING_ANSWERS = (
     "If you already got an answer, it went through; if not, please run the command again."
 )
 _HANDLED = "peerbot.taken-up"
-_TIMER = "peerbot.safeguard"
+_WATCHED = "peerbot.safeguard"
 _acknowledging: set[asyncio.Task[None]] = set()
 
 
@@ -153,32 +153,81 @@ def _gate(interaction: discord.Interaction) -> asyncio.Lock:
     return gate
 
 
-def acknowledge_later(interaction: discord.Interaction, after: float) -> None:
-    """Make sure Discord hears from us within `after` seconds of creating `interaction`, whatever its handler does."""
-    if interaction.type not in (
+_ANSWERABLE = frozenset(
+    (
         discord.InteractionType.application_command,
         discord.InteractionType.component,
         discord.InteractionType.modal_submit,
-    ):
-        return  # autocomplete cannot be deferred; pings are answered by discord.py
-    # The 3 seconds run from when Discord created it: one that reached us late (a busy loop) has less time left.
-    # But never less than half: with this machine's clock ahead of Discord's, every interaction would look late,
-    # and each would be deferred (and every form refused) however quick the answer.
-    late = max(0.0, _age(interaction))
-    timer = asyncio.get_running_loop().call_later(max(after / 2, after - late), _acknowledge_if_silent, interaction)
-    interaction.extras[_TIMER] = timer
+    )
+)  # autocomplete cannot be deferred; pings are answered by discord.py
+
+
+class Safeguard:
+    """Makes sure Discord hears from us within `after` seconds of creating an interaction, whatever its handler does.
+
+    One timer serves them all: it ticks every `after / TICKS` while any interaction waits for its answer, and
+    acknowledges those past their time. (A timer each, made, pushed on the loop's heap and cancelled, cost every
+    interaction about 8 µs, for answers nearly all given within a millisecond: bench/interactions.py.) So the
+    acknowledgement comes up to a tick (0.1 s of the 2) after its time, a second before Discord's deadline.
+    """
+
+    TICKS = 20
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, tuple[float, discord.Interaction]] = {}  # id → (when due, on the loop's clock)
+        self._tick: asyncio.TimerHandle | None = None
+
+    def watch(self, interaction: discord.Interaction, after: float) -> None:
+        """Acknowledge `interaction` `after` seconds after Discord created it, unless `answered` is called first."""
+        if interaction.type not in _ANSWERABLE:
+            return
+        loop = asyncio.get_running_loop()
+        # The seconds run from when Discord created it: one that reached us late (a busy loop) has less time left.
+        # But never less than half: with this machine's clock ahead of Discord's, every interaction would look late,
+        # and each would be deferred (and every form refused) however quick the answer.
+        late = max(0.0, _age(interaction))
+        self._waiting[interaction.id] = (loop.time() + max(after / 2, after - late), interaction)
+        interaction.extras[_WATCHED] = self
+        if self._tick is None:
+            self._tick = loop.call_later(after / self.TICKS, self._sweep, after / self.TICKS)
+
+    @property
+    def ticking(self) -> bool:
+        """Whether its timer runs (only while an interaction waits for its answer)."""
+        return self._tick is not None
+
+    def answered(self, interaction: discord.Interaction) -> None:
+        """Forget `interaction`: its first response is given (and let it go: see `_answered`)."""
+        self._waiting.pop(interaction.id, None)
+
+    def stop(self) -> None:
+        """Stop ticking and forget every interaction (the bot is closing)."""
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        self._waiting.clear()
+
+    def _sweep(self, step: float) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        due = [key for key, (at, _) in self._waiting.items() if at <= now]
+        for key in due:
+            _, interaction = self._waiting.pop(key)
+            interaction.extras.pop(_WATCHED, None)
+            _acknowledge_if_silent(interaction)
+        self._tick = loop.call_later(step, self._sweep, step) if self._waiting else None
 
 
 def _answered(interaction: discord.Interaction) -> None:
-    """Disarm the safeguard once the first response is given.
+    """Take the safeguard off once the first response is given.
 
-    An armed timer holds its interaction (member, options, data) for the whole 2 seconds: at a few hundred
-    interactions a second that kept about a thousand of them alive, long enough for Python's garbage collector
+    An interaction the safeguard still held stayed alive (member, options, data) for the whole 2 seconds: at a few
+    hundred interactions a second that kept about a thousand of them, long enough for Python's garbage collector
     to move them to its oldest generation and then walk them all (bench/interactions.py).
     """
-    timer = interaction.extras.pop(_TIMER, None)
-    if timer is not None:
-        timer.cancel()
+    safeguard = interaction.extras.pop(_WATCHED, None)
+    if safeguard is not None:
+        safeguard.answered(interaction)
 
 
 def _acknowledge_if_silent(interaction: discord.Interaction) -> None:
@@ -358,6 +407,15 @@ async def deliver_notices(bot: PeerBot, interaction: discord.Interaction) -> Non
                     await notices_service.add_notice(tx, interaction.user.id, text, bot.clock.now())
 
 
+_delivering: set[asyncio.Task[None]] = set()
+
+
+def _notices_delivered(task: asyncio.Task[None]) -> None:
+    _delivering.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("Could not deliver waiting notes", exc_info=task.exception())
+
+
 def _log_failed_start(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("Start-up work %s failed", task.get_coro().__qualname__, exc_info=task.exception())
@@ -388,6 +446,7 @@ class PeerBot(commands.Bot):
         self.anon_secret = b""
         self.sync_on_start = sync_on_start
         self.acknowledge_after = ACKNOWLEDGE_AFTER
+        self.safeguard = Safeguard()
         self._shutting_down = False
         self._start_work: list[asyncio.Task[Any]] = []
         self.started: asyncio.Task[None] | None = None  # done once the start-up work is, and the heap settled
@@ -410,8 +469,21 @@ class PeerBot(commands.Bot):
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         # discord.py dispatches "interaction" for every interaction it receives, right as it arrives (no task).
         if event_name == "interaction":
-            acknowledge_later(args[0], self.acknowledge_after)
+            self.safeguard.watch(args[0], self.acknowledge_after)
+        elif event_name == "app_command_completion":
+            self._after_command(args[0])
         super().dispatch(event_name, *args, **kwargs)
+
+    def _after_command(self, interaction: discord.Interaction) -> None:
+        """Deliver notes kept for this member (closed DMs, changed meetings) after their command.
+
+        Most members have none, and that is known without reading (`notices.none_waiting`): no task for them.
+        """
+        if notices_service.none_waiting(self.db, interaction.user.id):
+            return
+        task = asyncio.create_task(deliver_notices(self, interaction))
+        _delivering.add(task)
+        task.add_done_callback(_notices_delivered)
 
     async def setup_hook(self) -> None:
         await self.db.connect()
@@ -456,10 +528,6 @@ class PeerBot(commands.Bot):
         await self.sync_commands(guild_id)
         return True
 
-    async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
-        """Deliver notes kept for this member (closed DMs, changed meetings) after their command."""
-        await deliver_notices(self, interaction)
-
     async def close(self) -> None:
         """Shut down in reverse order of start: cogs, scheduler, gateway and HTTP, database."""
         if self._shutting_down:
@@ -476,6 +544,7 @@ class PeerBot(commands.Bot):
             except Exception:
                 log.exception("Unloading %s failed", extension)
         self.scheduler.shutdown()
+        self.safeguard.stop()
         await super().close()
         await self.db.close()
 

@@ -405,6 +405,10 @@ class Database(_Queries):
         """Say whether a value is kept under `key`."""
         return key in self._remembered
 
+    def remembered_now(self, key: Hashable, default: Any = None) -> Any:
+        """Return the value kept under `key` without loading it (`default` when none is kept)."""
+        return self._remembered.get(key, default)
+
     def forget(self, key: Hashable) -> None:
         """Drop the value kept under `key`, and make any load already under way not keep what it read."""
         self._remembered.pop(key, None)

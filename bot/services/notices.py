@@ -30,6 +30,11 @@ async def has_notices(db: Database | Tx, user_id: int) -> bool:
     return await remembered_read(db, notices_key(user_id), load)
 
 
+def none_waiting(db: Database, user_id: int) -> bool:
+    """Say whether the member is known, without reading, to have nothing waiting (False: read `has_notices`)."""
+    return db.remembered_now(notices_key(user_id)) is False
+
+
 async def take_notices(tx: Tx, user_id: int) -> list[str]:
     """Return and forget what waits for the member, oldest first."""
     tx.forget(notices_key(user_id))

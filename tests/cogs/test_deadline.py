@@ -221,3 +221,16 @@ async def test_an_answered_interaction_is_let_go_at_once(running, discord_double
     mine = reply.record.id
     # Within a second: well before the safeguard's timer would have let go of it anyway.
     assert await all_let_go(lambda o: isinstance(o, discord.Interaction) and o.id == mine, within=1.0)
+
+
+async def test_the_safeguard_ticks_only_while_an_interaction_waits_for_its_answer(running, discord_double, world):
+    running.bot.acknowledge_after = SAFEGUARD
+    reply = await discord_double.slash("checkin", user=world.alice, mood=4, share="private")
+    assert not reply.deferred
+    await asyncio.sleep(SAFEGUARD)  # a tick or two: nothing waits, so the timer stops (an idle bot is not woken)
+    assert not running.bot.safeguard.ticking
+    async with database_locked_by_another_process(running, seconds=SAFEGUARD * 3):
+        slow = await discord_double.slash("checkin", user=world.alice, mood=2, share="private")
+    assert slow.deferred and "private journal" in slow.text
+    await asyncio.sleep(SAFEGUARD)
+    assert not running.bot.safeguard.ticking
