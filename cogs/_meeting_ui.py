@@ -124,14 +124,13 @@ def rsvp_view(meeting_id: int, occurrence: str = "n", *, prefix: str = "") -> di
 
 def upcoming_view(occurrences: Sequence[Occurrence]) -> discord.ui.View:
     """One row of RSVP buttons per listed date, numbered like the list."""
-    rows = _upcoming_rows(tuple((occ.meeting.id, occ.key) for occ in occurrences[:5]))
-    return Components([[dict(button) for button in row] for row in rows])  # each message its own copies
+    return Components(_upcoming_rows(tuple((occ.meeting.id, occ.key) for occ in occurrences[:5])))
 
 
 @functools.lru_cache(maxsize=1024)
 def _upcoming_rows(listed: tuple[tuple[int, int], ...]) -> tuple[tuple[dict, ...], ...]:
     # Every member listing the same dates gets the same buttons (their answers are in the text, not here), so
-    # the payloads are made once (and copied for each message).
+    # the payloads are made once, and shared by the messages (Components never changes a payload it is given).
     return tuple(
         tuple(
             RsvpButton.payload(meeting_id, str(key), status, f"{number} · {meetings_service.STATUS_LABELS[status]}")

@@ -64,9 +64,9 @@ class Components(discord.ui.View):
 
     def __init__(self, rows: Sequence[Sequence[dict[str, Any]]] = (), items: Sequence[discord.ui.Item] = ()) -> None:
         super().__init__(timeout=None)
-        if len(rows) > 5 or any(len(row) > 5 for row in rows):
+        self.rows = [list(row) for row in rows if row]  # its own lists; the payloads in them are never changed
+        if len(rows) > 5 or max(map(len, self.rows), default=0) > 5:
             raise ValueError("Discord allows at most 5 rows of 5 buttons")
-        self.rows = [list(row) for row in rows if row]
         for item in items:
             self.add_item(item)
 
