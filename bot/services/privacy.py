@@ -130,7 +130,8 @@ async def export(db: Database | Tx, user_id: int, secret: bytes, now: datetime) 
         if not holding.label or holding.column == "reporter_key":
             continue
         where, params = _match(holding, user_id, keys)
-        rows = await db.fetchall(f"SELECT * FROM {holding.table} WHERE {where}", tuple(params))
+        # In the order they were written (an index would otherwise choose it, and change with the indexes).
+        rows = await db.fetchall(f"SELECT * FROM {holding.table} WHERE {where} ORDER BY rowid", tuple(params))
         if rows:
             sections.setdefault(holding.label, []).extend(
                 # sqlite3.Row iterates over values, so .keys() is needed here.
