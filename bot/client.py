@@ -176,6 +176,7 @@ class Safeguard:
     def __init__(self) -> None:
         self._waiting: dict[int, tuple[float, discord.Interaction]] = {}  # id → (when due, on the loop's clock)
         self._tick: asyncio.TimerHandle | None = None
+        self._step = ACKNOWLEDGE_AFTER / self.TICKS  # the latest `after` sets it
 
     def watch(self, interaction: discord.Interaction, after: float) -> None:
         """Acknowledge `interaction` `after` seconds after Discord created it, unless `answered` is called first."""
@@ -188,8 +189,9 @@ class Safeguard:
         late = max(0.0, _age(interaction))
         self._waiting[interaction.id] = (loop.time() + max(after / 2, after - late), interaction)
         interaction.extras[_WATCHED] = self
+        self._step = after / self.TICKS
         if self._tick is None:
-            self._tick = loop.call_later(after / self.TICKS, self._sweep, after / self.TICKS)
+            self._tick = loop.call_later(self._step, self._sweep)
 
     @property
     def ticking(self) -> bool:
@@ -207,15 +209,20 @@ class Safeguard:
             self._tick = None
         self._waiting.clear()
 
-    def _sweep(self, step: float) -> None:
+    def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
-        due = [key for key, (at, _) in self._waiting.items() if at <= now]
-        for key in due:
-            _, interaction = self._waiting.pop(key)
-            interaction.extras.pop(_WATCHED, None)
-            _acknowledge_if_silent(interaction)
-        self._tick = loop.call_later(step, self._sweep, step) if self._waiting else None
+        try:
+            due = [key for key, (at, _) in self._waiting.items() if at <= now]
+            for key in due:
+                _, interaction = self._waiting.pop(key)
+                interaction.extras.pop(_WATCHED, None)
+                try:
+                    _acknowledge_if_silent(interaction)
+                except Exception:  # one interaction's trouble must not stop the safeguard for all the others
+                    log.exception("Could not acknowledge interaction %s", interaction.id)
+        finally:
+            self._tick = loop.call_later(self._step, self._sweep) if self._waiting else None
 
 
 def _answered(interaction: discord.Interaction) -> None:
