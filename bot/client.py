@@ -479,7 +479,23 @@ class PeerBot(commands.Bot):
             self.safeguard.watch(args[0], self.acknowledge_after)
         elif event_name == "app_command_completion":
             self._after_command(args[0])
-        super().dispatch(event_name, *args, **kwargs)
+        if self._heard(event_name):
+            super().dispatch(event_name, *args, **kwargs)
+
+    def _heard(self, event_name: str) -> bool:
+        """Say whether anything listens for `event_name`: an `on_…` method, a cog's listener, a `wait_for`.
+
+        discord.py dispatches three events for every interaction (its gateway event's type, "interaction", and
+        "app_command_completion") that nothing here listens for, and finding that out its way (a failed attribute
+        lookup each) cost several µs of each interaction (bench/interactions.py).
+        """
+        name = "on_" + event_name
+        return (
+            name in self.__dict__  # @bot.event
+            or getattr(type(self), name, None) is not None
+            or bool(self.extra_events.get(name))
+            or bool(self._listeners.get(event_name))
+        )
 
     def _after_command(self, interaction: discord.Interaction) -> None:
         """Deliver notes kept for this member (closed DMs, changed meetings) after their command.
