@@ -490,11 +490,13 @@ class PeerBot(commands.Bot):
         lookup each) cost several µs of each interaction (bench/interactions.py).
         """
         name = "on_" + event_name
+        waiting = getattr(self, "_listeners", None)  # discord.py's wait_for futures (not public: if gone, dispatch all)
         return (
             name in self.__dict__  # @bot.event
             or getattr(type(self), name, None) is not None
             or bool(self.extra_events.get(name))
-            or bool(self._listeners.get(event_name))
+            or waiting is None
+            or bool(waiting.get(event_name))
         )
 
     def _after_command(self, interaction: discord.Interaction) -> None:
