@@ -228,7 +228,8 @@ async def _rounds(double: RemoteDouble, bare_bot: BareBot, targets: list[Target]
     )
     return (
         f"Round trip = the double writing INTERACTION_CREATE → the callback's last byte arriving at the double "
-        f"(before the double parses or stores it: its own work is not the bot's), timed in the double's own process. {sizes.rounds} alternating rounds of {sizes.sequential} sequential (in "
+        f"(before the double parses or stores it: its own work is not the bot's), timed in the double's own "
+        f"process. {sizes.rounds} alternating rounds of {sizes.sequential} sequential (in "
         f"{SEQUENTIAL_BLOCKS} blocks, the commands alternating) and "
         f"{sizes.concurrent} with {sizes.in_flight} in flight per command, after a warm-up; members rotate over "
         f'{sizes.members:,} group members. The rows "bare discord.py sending …\'s reply" are the bare bot answering '

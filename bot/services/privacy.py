@@ -303,7 +303,8 @@ async def purge_notes(tx: Tx, now: datetime) -> int:
     default_cutoff = int((now - timedelta(days=90)).timestamp())
     purged += await tx.execute(
         "UPDATE checkins SET note = NULL, content_warning = NULL WHERE created_at < ?"
-        " AND (note IS NOT NULL OR content_warning IS NOT NULL) AND guild_id NOT IN (SELECT guild_id FROM guild_settings)",
+        " AND (note IS NOT NULL OR content_warning IS NOT NULL)"
+        " AND guild_id NOT IN (SELECT guild_id FROM guild_settings)",
         (default_cutoff,),
     )
     return purged

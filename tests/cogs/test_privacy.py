@@ -190,9 +190,7 @@ async def test_logs_never_hold_note_text_or_who_wrote_anonymously_even_at_debug(
             assert str(world.bob.id) not in record.getMessage()
 
 
-async def test_retention_also_clears_a_content_warning_left_without_a_note_in_a_server_with_no_settings(
-    running, clock
-):
+async def test_retention_also_clears_a_content_warning_left_without_a_note_in_a_server_with_no_settings(running, clock):
     db = running.bot.db
     unset_guild = 424242  # no guild_settings row: the default 90 days apply
     assert await db.fetchval("SELECT COUNT(*) FROM guild_settings WHERE guild_id = ?", (unset_guild,)) == 0
@@ -202,4 +200,5 @@ async def test_retention_also_clears_a_content_warning_left_without_a_note_in_a_
     clock.advance(days=91)
     async with db.transaction() as tx:
         assert await privacy_service.purge_notes(tx, clock.now()) == 1
-    assert [tuple(r) for r in await db.fetchall("SELECT mood, note, content_warning FROM checkins")] == [(2, None, None)]
+    rows = await db.fetchall("SELECT mood, note, content_warning FROM checkins")
+    assert [tuple(r) for r in rows] == [(2, None, None)]
