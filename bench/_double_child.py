@@ -45,6 +45,7 @@ class TimedDouble(DiscordDouble):
 
     What the double then does with the reply (parse its JSON, check it as Discord would, store the message)
     is the double's work, not the bot's; timed after it, a bigger reply looked slower by the double's costs.
+    A multipart request (a reply with files; none of the benchmarks sends one) is stamped when its headers are in.
     """
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:

@@ -177,10 +177,11 @@ class Safeguard:
         self._waiting: dict[int, tuple[float, discord.Interaction]] = {}  # id → (when due, on the loop's clock)
         self._tick: asyncio.TimerHandle | None = None
         self._step = ACKNOWLEDGE_AFTER / self.TICKS  # the latest `after` sets it
+        self._stopped = False
 
     def watch(self, interaction: discord.Interaction, after: float) -> None:
         """Acknowledge `interaction` `after` seconds after Discord created it, unless `answered` is called first."""
-        if interaction.type not in _ANSWERABLE:
+        if interaction.type not in _ANSWERABLE or self._stopped:
             return
         loop = asyncio.get_running_loop()
         # The seconds run from when Discord created it: one that reached us late (a busy loop) has less time left.
@@ -203,7 +204,8 @@ class Safeguard:
         self._waiting.pop(interaction.id, None)
 
     def stop(self) -> None:
-        """Stop ticking and forget every interaction (the bot is closing)."""
+        """Stop ticking and forget every interaction, for good (the bot is closing)."""
+        self._stopped = True
         if self._tick is not None:
             self._tick.cancel()
             self._tick = None

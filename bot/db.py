@@ -332,6 +332,7 @@ class Database(_Queries):
         self._flusher: asyncio.Task | None = None
         self._here: sqlite3.Connection | None = None  # the event loop's own connection, for `write`
         self._here_due = False  # a call to `_write_here` is scheduled
+        self._at_once = 0  # writes committed in a row without waiting a turn (`_enqueue`)
         self._commits = 0
         self._checkpointing: asyncio.Future | None = None
         self._closing = False
@@ -521,7 +522,8 @@ class Database(_Queries):
         When a transaction of ours is open or another process holds the write lock, the writes go to the
         writer's thread instead, where those that arrive together share one transaction (group commit). Either
         way each statement succeeds or fails on its own (see `_apply_writes`) and the call returns only after
-        its transaction has committed.
+        its transaction has committed. A write with nothing else due in its turn commits without waiting for
+        one, so it may return without yielding to the loop (at most HERE_BATCH_MAX such writes in a row).
         """
         return await self._enqueue(sql, params)
 
@@ -543,11 +545,15 @@ class Database(_Queries):
         self._queued.append(write)
         if self._flusher is None and not self._here_due:
             loop = asyncio.get_running_loop()
-            if _others_ready(loop):
+            if _others_ready(loop) or self._at_once >= HERE_BATCH_MAX:
                 # Not at once: the writes of everything else due to run in this turn of the loop join this one.
+                # (Nor after a run of writes committed at once: those never yield, and the loop must read its
+                # sockets now and then, whatever loop of writes a caller runs.)
+                self._at_once = 0
                 self._here_due = True
                 loop.call_soon(self._write_here)
             else:  # nothing else could join it before the next turn: commit now, and skip that turn
+                self._at_once += 1
                 self._write_here()
         return await write.done
 

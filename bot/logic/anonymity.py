@@ -22,6 +22,7 @@ __all__ = [
     "alias_for",
     "alias_for_unique",
     "author_key",
+    "forget_author_keys",
     "new_secret",
     "report_key",
     "validate_secret",
@@ -101,6 +102,11 @@ def author_key(secret: bytes, guild_id: int, user_id: int) -> str:
 @functools.lru_cache(maxsize=4096)
 def _kept_author_key(secret: bytes, guild_id: int, user_id: int) -> str:
     return _digest(secret, f"author|{guild_id}|{user_id}").hex()
+
+
+def forget_author_keys() -> None:
+    """Drop the kept author keys (a member's data erased: nothing about them lingers, even in memory)."""
+    _kept_author_key.cache_clear()
 
 
 def report_key(secret: bytes, post_id: int, user_id: int) -> str:

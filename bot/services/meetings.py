@@ -61,7 +61,8 @@ class Meeting:
 
     def __hash__(self) -> int:
         # Worked out once (dataclass's own hash walks all 20 fields each time): the listing caches are keyed by
-        # the meetings they list, on every /meetings.
+        # the meetings they list, on every /meetings. (Meetings are never pickled: a kept hash would not hold
+        # in another process.)
         return self._hash
 
     @property

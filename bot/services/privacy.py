@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.db import Database, Tx
-from bot.logic.anonymity import author_key
+from bot.logic.anonymity import author_key, forget_author_keys
 from bot.services import groups as groups_service
 from bot.services import members as members_service
 from bot.services import notices as notices_service
@@ -198,6 +198,7 @@ async def erase(tx: Tx, user_id: int, secret: bytes, *, guild_id: int | None = N
             )
         if changed and holding.label:
             counts[holding.label] = counts.get(holding.label, 0) + changed
+    forget_author_keys()
     return Erasure(counts, messages, orphaned)
 
 

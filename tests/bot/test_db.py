@@ -194,6 +194,19 @@ async def test_a_restart_begins_a_new_wal_on_the_writers_thread(tmp_path):
     await again.close()
 
 
+async def test_a_run_of_writes_committed_at_once_still_lets_the_loop_turn(db, batches):
+    import bot.db
+
+    await db.migrate([Migration(1, "a", "CREATE TABLE a (x INTEGER);")])
+    turned = []
+    asyncio.get_running_loop().call_later(0, turned.append, True)  # runs only once the loop turns
+    for x in range(3 * bot.db.HERE_BATCH_MAX):
+        await db.write("INSERT INTO a VALUES (?)", (x,))
+    assert turned == [True]  # a caller looping over writes does not keep the loop from its sockets and timers
+    assert await db.fetchval("SELECT COUNT(*) FROM a") == 3 * bot.db.HERE_BATCH_MAX
+    assert {where for _, where in batches} == {"loop"}
+
+
 async def test_many_writes_in_one_turn_are_committed_in_bounded_batches(db, batches):
     import bot.db
 

@@ -72,11 +72,12 @@ async def test_a_failing_acknowledgement_does_not_stop_the_others(monkeypatch, c
     assert not safeguard.ticking
 
 
-async def test_stopping_forgets_everything(monkeypatch):
+async def test_stopping_forgets_everything_for_good(monkeypatch):
     acknowledged = []
     monkeypatch.setattr(client, "_acknowledge_if_silent", lambda i: acknowledged.append(i.id))
     safeguard = Safeguard()
     safeguard.watch(interaction(1), AFTER)
     safeguard.stop()
+    safeguard.watch(interaction(2), AFTER)  # one arriving while the bot closes: not watched any more
     await asyncio.sleep(AFTER * 1.3)
     assert acknowledged == [] and not safeguard.ticking

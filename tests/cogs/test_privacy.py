@@ -6,7 +6,7 @@ import json
 import logging
 import re
 
-from bot.logic.anonymity import author_key
+from bot.logic.anonymity import _kept_author_key, author_key
 from bot.services import checkins as checkins_service
 from bot.services import privacy as privacy_service
 from tests.cogs.checkin_helpers import circle, share_anonymously
@@ -102,6 +102,7 @@ async def test_delete_erases_every_row_about_the_member_and_is_idempotent(runnin
     post_ids = [m["id"] for m in discord_double.messages_in(world.checkins) if "my anonymous words" in str(m)]
     done = await discord_double.click(ask, "Erase, and remove my anonymous posts", user=world.alice)
     assert "Erased" in done.text and "check-in journal: 2" in done.text
+    assert _kept_author_key.cache_info().currsize == 0  # no author key of hers lingers in memory either
     db = running.bot.db
     keys = [author_key(running.bot.anon_secret, world.guild.id, world.alice.id)]
     for holding in privacy_service.HOLDINGS:
