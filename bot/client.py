@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import json
@@ -134,7 +135,21 @@ NOTHING_ANSWERS = (
 )
 _HANDLED = "peerbot.taken-up"
 _WATCHED = "peerbot.safeguard"
-_acknowledging: set[asyncio.Task[None]] = set()
+_background: set[asyncio.Task[Any]] = set()  # tasks nobody awaits, kept (so not collected) until they finish
+
+
+def in_background(work: Coroutine[Any, Any, Any], failure: str) -> asyncio.Task[Any]:
+    """Run `work` as a task kept until it finishes; should it fail, log `failure` with the error."""
+    task = asyncio.ensure_future(work)
+    _background.add(task)
+    task.add_done_callback(functools.partial(_finished, failure))
+    return task
+
+
+def _finished(failure: str, task: asyncio.Task[Any]) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s", failure, exc_info=task.exception())
 
 
 def taken_up(interaction: discord.Interaction) -> None:
@@ -242,9 +257,7 @@ def _answered(interaction: discord.Interaction) -> None:
 def _acknowledge_if_silent(interaction: discord.Interaction) -> None:
     if interaction.response.is_done() or interaction.client.is_closed():
         return
-    task = asyncio.ensure_future(_acknowledge(interaction))
-    _acknowledging.add(task)
-    task.add_done_callback(_acknowledging.discard)
+    in_background(_acknowledge(interaction), f"Acknowledging interaction {interaction.id} failed")
 
 
 async def _acknowledge(interaction: discord.Interaction) -> None:
@@ -416,20 +429,6 @@ async def deliver_notices(bot: PeerBot, interaction: discord.Interaction) -> Non
                     await notices_service.add_notice(tx, interaction.user.id, text, bot.clock.now())
 
 
-_delivering: set[asyncio.Task[None]] = set()
-
-
-def _notices_delivered(task: asyncio.Task[None]) -> None:
-    _delivering.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("Could not deliver waiting notes", exc_info=task.exception())
-
-
-def _log_failed_start(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("Start-up work %s failed", task.get_coro().__qualname__, exc_info=task.exception())
-
-
 class PeerBot(commands.Bot):
     """The bot: one instance per process, built from Settings by `bot.__main__`."""
 
@@ -462,8 +461,7 @@ class PeerBot(commands.Bot):
 
     def at_start(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a cog's start-up work (rebuilding its timers from the database) as a task; log it if it fails."""
-        task = asyncio.create_task(work)
-        task.add_done_callback(_log_failed_start)
+        task = in_background(work, f"Start-up work {work.__qualname__} failed")
         if self.started is None or not self.started.done():  # a cog reloaded later is not the start's
             self._start_work.append(task)
         return task
@@ -508,9 +506,7 @@ class PeerBot(commands.Bot):
         """
         if notices_service.none_waiting(self.db, interaction.user.id):
             return
-        task = asyncio.create_task(deliver_notices(self, interaction))
-        _delivering.add(task)
-        task.add_done_callback(_notices_delivered)
+        in_background(deliver_notices(self, interaction), "Could not deliver waiting notes")
 
     async def setup_hook(self) -> None:
         await self.db.connect()
