@@ -666,6 +666,9 @@ class Driver:
         }
         if message is not None:
             response["resource"] = {"type": kind, "message": message}
+        # As Discord: the callback object only when asked for (discord.py always asks); otherwise 204 No Content.
+        if request.query.get("with_response", "").lower() not in ("1", "true"):
+            return None
         return response
 
     async def r_followup(self: DiscordDouble, parts, body, files, request):
