@@ -234,7 +234,9 @@ async def _rounds(double: RemoteDouble, bare_bot: BareBot, targets: list[Target]
         f"{sizes.concurrent} with {sizes.in_flight} in flight per command, after a warm-up; members rotate over "
         f'{sizes.members:,} group members. The rows "bare discord.py sending …\'s reply" are the bare bot answering '
         f"with the very reply PeerBot sent (its text, embed and buttons, recorded from the double), so they show "
-        f"what discord.py and the double cost for that message alone; the last column compares PeerBot with them.\n\n"
+        f"what discord.py and the double cost for that message alone, sent discord.py's usual way (asking for the "
+        f"message back, which PeerBot's answers do not); the last column compares PeerBot with them. The double's "
+        f"heap is set aside from its garbage collector before each round.\n\n"
         f"{latency_table}\n\n"
         f"**Burst**: {sizes.burst} interactions of one command sent at once (the double records late callbacks "
         f"instead of refusing them, so a miss is counted, not hidden).\n\n"
