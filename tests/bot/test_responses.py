@@ -36,15 +36,18 @@ async def test_a_reply_with_buttons_goes_without_asking_for_the_message_back(run
     (answer,) = callbacks(discord_double)[before + 1 :]
     assert answer.body["type"] == 4 and not asked_back(answer) and answer.status == 204
     assert going.ephemeral and "You're going to **Evening circle**" in going.text
-    # discord.py keeps nothing for these messages: their buttons are answered by their custom ids alone.
-    assert shown.record.message_id not in running.bot._connection._view_store._synced_message_views
+    # The bot's default allowed mentions (never @everyone) still go with every answer sent this way.
+    assert callback.body["data"]["allowed_mentions"] == running.bot.allowed_mentions.to_dict()
 
 
 async def test_a_click_that_replaces_its_message_goes_without_asking_for_it_back(running, discord_double, world):
     await circle(discord_double, world, members=())
     ask = await discord_double.slash("checkin", user=world.carol, mood=2, share="anonymous", note="first time")
     before = len(callbacks(discord_double))
+    views = running.bot._connection._view_store._synced_message_views
+    assert ask.record.message_id in views  # the draft's view listens, kept by its message's id
     kept = await discord_double.click(ask, "Keep it private", user=world.carol)
+    assert ask.record.message_id not in views  # as discord.py's edit_message: the old view no longer updates it
     (edit,) = callbacks(discord_double)[before:]
     assert edit.body["type"] == 7 and not asked_back(edit) and edit.status == 204
     assert kept.record.message_id == ask.record.message_id and "private journal" in kept.text
