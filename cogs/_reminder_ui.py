@@ -115,9 +115,5 @@ def suggestion_view(target: str) -> discord.ui.View:
     )
 
 
-def one_button(item: discord.ui.Item) -> discord.ui.View:
-    return Components(items=[item])
-
-
 def fading_view() -> discord.ui.View:
     return Components(items=[FadingButton(answer) for answer in ("keep", "fewer", "none")])

@@ -19,7 +19,8 @@ from bot.services import members as members_service
 from bot.services import reminders as svc
 from bot.services.reminders import NUDGE, Due
 from cogs._dm import FANOUT_CONCURRENCY, send_dm
-from cogs._reminder_ui import NudgeSettingButton, fading_view, one_button, reminder_embed, reminder_view
+from cogs._reminder_ui import NudgeSettingButton, fading_view, reminder_embed, reminder_view
+from cogs._ui import Components
 
 log = logging.getLogger(__name__)
 
@@ -225,11 +226,11 @@ class Nudges(commands.Cog):
                 self.bot,
                 user_id,
                 content=FADING_APPLIED.format(lead=lead),
-                view=one_button(NudgeSettingButton("all-back")),
+                view=Components(items=[NudgeSettingButton("all-back")]),
             )
         elif kind == "welcome_back":
             sent = await send_dm(
-                self.bot, user_id, content=WELCOME_BACK, view=one_button(NudgeSettingButton("welcome-off"))
+                self.bot, user_id, content=WELCOME_BACK, view=Components(items=[NudgeSettingButton("welcome-off")])
             )
         else:
             delivered = 0

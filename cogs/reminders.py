@@ -18,7 +18,8 @@ from bot.services import members as members_service
 from bot.services import reminders as svc
 from cogs._dm import open_dm_channel_ahead, send_dm
 from cogs._meeting_ui import REPEAT_WORDS, timezone_autocomplete
-from cogs._reminder_ui import DYNAMIC_ITEMS, NudgeSettingButton, one_button, suggestion_view
+from cogs._reminder_ui import DYNAMIC_ITEMS, NudgeSettingButton, suggestion_view
+from cogs._ui import Components
 
 STYLE_WORDS = {
     "steady": "Steady: every reminder you set, every time.",
@@ -136,7 +137,7 @@ class Reminders(commands.Cog):
                 value="Discord refused my last DM. Open your DMs, then press the button.",
                 inline=False,
             )
-            view = one_button(NudgeSettingButton("dms-open"))
+            view = Components(items=[NudgeSettingButton("dms-open")])
         await reply(interaction, embed=embed, **({"view": view} if view else {}))
 
     async def _target_name(self, meeting_id: int | None, group_id: int | None) -> str:
